@@ -1,0 +1,92 @@
+# difymesh.platform: one entry point for set-up, the lab, the demo and the tests.
+#   make demo   converge the whole site on the local lab and print a summary
+#   make test   every test: unit, sanity, lint, integration and Molecule, on the lab
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+CACHE := $(CURDIR)/.cache
+VENV := $(CACHE)/venv
+BIN := $(VENV)/bin
+COLLECTIONS := $(CACHE)/collections
+LINK := $(COLLECTIONS)/ansible_collections/difymesh/platform
+SANITY_ROOT := $(CACHE)/ansible-test/ansible_collections
+LAB := $(BIN)/python tools/lab/lab.py
+
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export KUBECONFIG := $(CACHE)/lab/run/kubeconfig
+export K8S_AUTH_KUBECONFIG := $(KUBECONFIG)
+export PATH := $(CACHE)/lab/current:$(BIN):$(PATH)
+export ANSIBLE_FORCE_COLOR ?= 0
+export ANSIBLE_NOCOLOR ?= 1
+
+.PHONY: help venv link lab-build lab-up lab-down lab-status lab-reset demo test unit sanity lint \
+	integration molecule bench build changelog clean
+
+help:  ## show the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
+
+$(BIN)/.installed: requirements.txt requirements-test.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-test.txt
+	touch $@
+
+venv: $(BIN)/.installed  ## create the Python virtualenv with pinned tools
+
+link: venv  ## make the checkout usable in place as difymesh.platform
+	@mkdir -p $(dir $(LINK))
+	@ln -sfn $(CURDIR) $(LINK)
+
+lab-build:  ## build the lab's programs from Go modules (cached)
+	bash tools/lab/build.sh
+
+lab-up: venv lab-build  ## start the lab (idempotent)
+	$(LAB) up
+
+lab-down:  ## stop every lab process
+	$(LAB) down
+
+lab-reset: venv  ## stop the lab and delete its state
+	$(LAB) down --purge
+
+lab-status: venv  ## show the lab's processes, memory and nodes
+	$(LAB) status
+
+demo: link lab-up  ## converge the site on the lab, then print its summary
+	$(BIN)/ansible-playbook -i inventories/lab playbooks/site.yml
+	$(BIN)/ansible-playbook -i inventories/lab playbooks/status.yml
+
+test: link lab-up  ## run every test suite; non-zero on any failure
+	$(MAKE) --no-print-directory unit sanity lint integration
+	@echo "make test: all suites passed"
+
+unit: link  ## unit tests (pure logic)
+	$(BIN)/pytest -q tests/unit
+
+sanity: link  ## ansible-test sanity on a copy of the tracked collection files
+	@rm -rf $(SANITY_ROOT)/difymesh && mkdir -p $(SANITY_ROOT)/difymesh/platform $(SANITY_ROOT)/kubernetes
+	@git ls-files -co --exclude-standard -z | tar --null -T - -cf - | tar -xf - -C $(SANITY_ROOT)/difymesh/platform
+	@ln -sfn $$($(BIN)/python -c 'import ansible_collections.kubernetes.core as c, os; print(os.path.dirname(c.__file__))') $(SANITY_ROOT)/kubernetes/core
+	cd $(SANITY_ROOT)/difymesh/platform && $(BIN)/ansible-test sanity --local --python 3.11 --requirements
+
+lint: link  ## ansible-lint, production profile
+	$(BIN)/ansible-lint --profile production
+
+integration: link lab-up  ## integration tests on the lab
+	$(BIN)/pytest -q tests/lab tests/integration
+
+molecule: link lab-up  ## every Molecule scenario on the lab
+	cd extensions && $(BIN)/molecule test --all
+
+bench: link lab-up  ## benchmarks on the lab (prints ratios)
+	$(BIN)/python bench/mesh_traffic_bench.py
+
+build: venv  ## build the collection tarball
+	$(BIN)/ansible-galaxy collection build --force --output-path $(CACHE)/dist
+
+changelog: venv  ## regenerate CHANGELOG.rst from changelogs/fragments
+	$(BIN)/antsibull-changelog release --refresh
+
+clean: lab-down  ## remove everything built (keeps the Go module cache)
+	rm -rf $(CACHE) ansible_collections tests/output

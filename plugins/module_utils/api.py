@@ -1,0 +1,116 @@
+# -*- coding: utf-8 -*-
+# Copyright: difymesh.platform contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""REST calls for the Istio kinds we manage, on kubernetes.core's API client.
+
+Paths are known in advance, so no discovery is needed per object. Retries with backoff
+for conflicts and transient failures live here and nowhere else.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import json
+import time
+
+try:
+    from kubernetes.client.exceptions import ApiException
+except ImportError:  # reported by AnsibleK8SModule's requirement check
+    ApiException = Exception
+
+try:
+    from urllib3.exceptions import HTTPError as TransportError
+except ImportError:
+    TransportError = OSError
+
+from ansible_collections.difymesh.platform.plugins.module_utils.builder import FIELD_MANAGER
+
+RETRY_STATUS = frozenset((409, 429, 500, 502, 503, 504))
+APPLY_CONTENT_TYPE = "application/apply-patch+yaml"
+
+
+class IstioApiError(Exception):
+    """An API failure with the object it concerns and the server's own message."""
+
+    def __init__(self, action, target, status, message):
+        self.status = status
+        super(IstioApiError, self).__init__("%s %s failed (HTTP %s): %s" % (action, target, status, message))
+
+
+def _server_message(error):
+    try:
+        return json.loads(error.body).get("message", error.body)
+    except (TypeError, ValueError, AttributeError):
+        return getattr(error, "body", None) or str(error)
+
+
+class IstioApi(object):
+    """List, apply and delete Istio objects with retries, counting the requests made."""
+
+    def __init__(self, dynamic_client, retries=5, backoff=0.2, user_agent=None):
+        self.client = dynamic_client
+        self.retries = retries
+        self.backoff = backoff
+        if user_agent:
+            dynamic_client.client.user_agent = user_agent
+
+    def _call(self, action, target, method, path, **params):
+        """One request with retries; returns the decoded JSON body (None for 404 on GET/DELETE)."""
+        attempt = 0
+        while True:
+            try:
+                # A fresh copy each attempt: DynamicClient.request appends to query_params.
+                response = self.client.request(method, path, **copy.deepcopy(params))
+                return json.loads(response.data or b"null")
+            except ApiException as error:
+                if error.status == 404 and method in ("GET", "DELETE"):
+                    return None
+                # A 409 on DELETE is a failed uid precondition: retrying cannot help.
+                retryable = error.status in RETRY_STATUS and not (error.status == 409 and method == "DELETE")
+                if not retryable or attempt >= self.retries:
+                    raise IstioApiError(action, target, error.status, _server_message(error))
+            except (OSError, ValueError, TransportError) as error:  # connection resets, timeouts
+                if attempt >= self.retries:
+                    raise IstioApiError(action, target, "n/a", str(error))
+            time.sleep(self.backoff * (2 ** attempt))
+            attempt += 1
+
+    def list(self, kind, namespace=None, label_selector=None):
+        target = "%s in %s" % (kind.plural, namespace or "all namespaces")
+        body = self._call("list", target, "GET", kind.collection_path(namespace),
+                          label_selector=label_selector)
+        if body is None:
+            raise IstioApiError("list", target, 404, "the %s API is not served; are the Istio CRDs "
+                                "installed?" % kind.api_version)
+        return [dict(item, apiVersion=kind.api_version, kind=kind.kind) for item in body["items"]]
+
+    def get(self, kind, namespace, name):
+        return self._call("get", "%s %s/%s" % (kind.kind, namespace, name), "GET",
+                          kind.object_path(namespace, name))
+
+    def apply(self, kind, obj):
+        metadata = obj["metadata"]
+        return self._call("apply", "%s %s/%s" % (kind.kind, metadata["namespace"], metadata["name"]),
+                          "PATCH", kind.object_path(metadata["namespace"], metadata["name"]),
+                          body=json.dumps(obj), content_type=APPLY_CONTENT_TYPE,
+                          field_manager=FIELD_MANAGER, force_conflicts=True,
+                          query_params=[("fieldValidation", "Strict")])
+
+    def namespace_exists(self, namespace):
+        return self._call("get", "namespace %s" % namespace, "GET",
+                          "/api/v1/namespaces/%s" % namespace) is not None
+
+    def list_namespaces(self):
+        body = self._call("list", "namespaces", "GET", "/api/v1/namespaces")
+        return [item["metadata"]["name"] for item in body["items"]]
+
+    def delete(self, kind, namespace, name, uid=None):
+        """Delete one object; with uid, only the very object that was read."""
+        body = None
+        if uid:
+            body = json.dumps({"kind": "DeleteOptions", "apiVersion": "v1",
+                               "preconditions": {"uid": uid}})
+        return self._call("delete", "%s %s/%s" % (kind.kind, namespace, name), "DELETE",
+                          kind.object_path(namespace, name), body=body)
