@@ -71,13 +71,13 @@ def foreign_owner(obj):
 
 
 def check_ownership(steps, take_ownership):
-    """Refuse, before any write, to touch objects another controller owns."""
+    """Refuse, before any write, to change or delete objects another controller owns."""
     if take_ownership:
         return []
     problems = []
     for step in steps:
         owner = foreign_owner(step.current)
-        if owner and step.desired is not None:
+        if owner:
             problems.append("%s %s/%s is managed by %s; set take_ownership: true to take it over" % (
                 step.kind.kind, step.key[1], step.key[2], owner))
     return sorted(set(problems))

@@ -88,10 +88,18 @@ def _check_labels(where, labels, required=True):
                                 "give labels such as {version: v1} (KIA0209)")]
     errors = []
     for key, value in labels.items():
-        if not LABEL_KEY.match(str(key)) or not isinstance(value, str) or not LABEL_VALUE.match(value):
+        if not _valid_label(key, value):
             errors.append(ValidationError("%s.%s" % (where, key), "'%s: %s' is not a valid label" % (
                 key, value), "use a label key and a quoted string value of at most 63 characters"))
     return errors
+
+
+def _valid_label(key, value):
+    """A Kubernetes label: optional DNS prefix (253) and a name (63); a value of at most 63."""
+    key = str(key)
+    prefix, _slash, name = key.rpartition("/")
+    return (bool(LABEL_KEY.match(key)) and len(prefix) <= 253 and len(name) <= MAX_NAME
+            and isinstance(value, str) and bool(LABEL_VALUE.match(value)) and len(value) <= MAX_NAME)
 
 
 def check_weights(where, weights, subsets):

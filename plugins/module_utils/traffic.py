@@ -54,9 +54,13 @@ def bulk_steps(params, services, mtls_objects, current, namespaces):
     return steps
 
 
+# Summary keys are past participles: "update" would clash with dict.update in Jinja.
+SUMMARY_KEYS = {"create": "created", "update": "updated", "delete": "deleted", "unchanged": "unchanged"}
+
+
 def summarise(results):
     counts = collections.Counter(result["action"] for result in results)
-    return {action: counts.get(action, 0) for action in ("create", "update", "delete", "unchanged")}
+    return dict((key, counts.get(action, 0)) for action, key in SUMMARY_KEYS.items())
 
 
 def outcome(results, want_diff):

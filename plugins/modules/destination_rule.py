@@ -25,9 +25,11 @@ options:
     description: Namespace of the DestinationRule.
     type: str
     required: true
-  host:
+  service:
     description:
-      - The service the rule applies to. Required when O(state=present).
+      - The service (Istio host) the rule applies to, such as C(dify-api) or
+        C(dify-api.dify.svc.cluster.local). Required when O(state=present).
+      - Named C(service) because O(host) is the API server address, as in every kubernetes.core module.
     type: str
   subsets:
     description:
@@ -64,7 +66,7 @@ EXAMPLES = r"""
   difymesh.platform.destination_rule:
     name: dify-api-dr
     namespace: dify
-    host: dify-api
+    service: dify-api
     subsets:
       v1: {version: v1}
       v2: {version: v2}
@@ -99,7 +101,7 @@ from ansible_collections.difymesh.platform.plugins.module_utils.traffic import s
 ARGUMENT_SPEC = {
     "name": {"type": "str", "required": True},
     "namespace": {"type": "str", "required": True},
-    "host": {"type": "str"},
+    "service": {"type": "str"},
     "subsets": {"type": "dict", "default": {}},
     "traffic_policy": {"type": "dict"},
     "subset_policies": {"type": "dict", "default": {}},
@@ -108,7 +110,7 @@ ARGUMENT_SPEC = {
 
 def as_service(params):
     """The module's options in the inventory contract's shape."""
-    return {"name": params["host"], "host": params["host"], "namespace": params["namespace"],
+    return {"name": params["service"], "host": params["service"], "namespace": params["namespace"],
             "subsets": params["subsets"], "traffic_policy": params["traffic_policy"],
             "subset_policies": params["subset_policies"]}
 
@@ -123,7 +125,7 @@ def validate(params):
 
 
 def main():
-    module = IstioModule(argument_spec=ARGUMENT_SPEC, required_if=[("state", "present", ("host",))])
+    module = IstioModule(argument_spec=ARGUMENT_SPEC, required_if=[("state", "present", ("service",))])
     if module.params["state"] == "present":
         errors = validate(module.params)
         if errors:

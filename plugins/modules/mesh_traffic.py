@@ -130,7 +130,7 @@ summary:
   description: How many objects were created, updated, deleted or left unchanged.
   returned: always
   type: dict
-  sample: {create: 2, update: 1, delete: 0, unchanged: 5}
+  sample: {created: 2, updated: 1, deleted: 0, unchanged: 5}
 objects:
   description: One entry per object considered.
   returned: always

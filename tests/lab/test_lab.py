@@ -16,11 +16,12 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 KUBECTL = os.path.join(REPO, ".cache", "lab", "current", "kubectl")
 ISTIO_CRDS = os.path.join(os.environ.get("DIFYMESH_ISTIO_CHARTS", os.path.join(
     os.path.dirname(REPO), "shared", "fixtures", "istio-1.30.3")), "crd-all.gen.yaml")
+KUBECONFIG = os.path.join(REPO, ".cache", "lab", "run", "kubeconfig")
 ADMIN = "difymesh-lab-admin"
 
 
 def kubectl(*args, stdin=None, check=True):
-    result = subprocess.run([KUBECTL] + list(args), input=stdin, capture_output=True, text=True,
+    result = subprocess.run([KUBECTL, "--kubeconfig", KUBECONFIG] + list(args), input=stdin, capture_output=True, text=True,
                             check=False, timeout=180)
     if check and result.returncode != 0:
         raise AssertionError("kubectl %s failed: %s" % (" ".join(args), result.stderr))
