@@ -58,7 +58,7 @@ demo: link lab-up  ## converge the site on the lab, then print its summary
 	$(BIN)/ansible-playbook -i inventories/lab playbooks/status.yml
 
 test: link lab-up  ## run every test suite; non-zero on any failure
-	$(MAKE) --no-print-directory unit sanity lint integration
+	$(MAKE) --no-print-directory unit sanity lint integration molecule
 	@echo "make test: all suites passed"
 
 unit: link  ## unit tests (pure logic)
@@ -77,7 +77,7 @@ integration: link lab-up  ## integration tests on the lab
 	$(BIN)/pytest -q tests/lab tests/integration
 
 molecule: link lab-up  ## every Molecule scenario on the lab
-	cd extensions && $(BIN)/molecule test --all
+	$(BIN)/molecule test --all
 
 bench: link lab-up  ## benchmarks on the lab (prints ratios)
 	$(BIN)/python bench/mesh_traffic_bench.py
