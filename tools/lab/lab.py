@@ -123,7 +123,10 @@ def apiserver_command():
             "--service-account-signing-key-file=" + os.path.join(pki_dir, "sa.key"),
             "--audit-policy-file=" + path("audit-policy.yaml"),
             "--audit-log-path=" + path("audit.log"), "--audit-log-maxbackup=0",
-            "--audit-log-maxsize=0", "--profiling=false", "-v=0"]
+            "--audit-log-maxsize=0", "--profiling=false", "-v=0",
+            # Webhooks and aggregated APIs are reached through endpoints, never Service IPs;
+            # pod IPs are loopback (see kwok_command), so no request ever leaves the machine.
+            "--enable-aggregator-routing=true"]
 
 
 def controller_manager_command():
@@ -157,7 +160,8 @@ def kwok_command():
             "--manage-all-nodes=false",
             "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
             "--server-address=127.0.0.1:%d" % KWOK_PORT,
-            "--node-lease-duration-seconds=40", "--cidr=10.244.0.0/16",
+            # Fake pod IPs from loopback: nothing the lab does can send traffic off the machine.
+            "--node-lease-duration-seconds=40", "--cidr=127.1.0.0/16",
             "--node-ip=127.0.0.1"]
 
 
