@@ -67,7 +67,13 @@ unit: link  ## unit tests (pure logic)
 sanity: link  ## ansible-test sanity on a copy of the tracked collection files
 	@rm -rf $(SANITY_ROOT)/difymesh && mkdir -p $(SANITY_ROOT)/difymesh/platform $(SANITY_ROOT)/kubernetes
 	@git ls-files -co --exclude-standard -z | tar --null -T - -cf - | tar -xf - -C $(SANITY_ROOT)/difymesh/platform
-	@ln -sfn $$($(BIN)/python -c 'import ansible_collections.kubernetes.core as c, os; print(os.path.dirname(c.__file__))') $(SANITY_ROOT)/kubernetes/core
+	@# A repository of its own, or ansible-test would list files through the checkout's git and see none.
+	@git -C $(SANITY_ROOT)/difymesh/platform init -q
+	@ln -sfn $$($(BIN)/python -c 'import ansible_collections.kubernetes.core as c; print(list(c.__path__)[0])') $(SANITY_ROOT)/kubernetes/core
+	@# ansible-test downloads a pip bootstrap script; an offline stand-in serves from its cache.
+	@mkdir -p $(HOME)/.ansible/test/cache
+	@cp tools/ansible-test/get_pip.py $(HOME)/.ansible/test/cache/get_pip_$$($(BIN)/python -c \
+		'import types; from ansible_test._internal.python_requirements import get_venv_packages as g; print(g(types.SimpleNamespace(version="3.11"))["pip"].replace(".", "_"))').py
 	cd $(SANITY_ROOT)/difymesh/platform && $(BIN)/ansible-test sanity --local --python 3.11 --requirements
 
 lint: link  ## ansible-lint, production profile

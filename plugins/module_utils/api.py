@@ -18,7 +18,11 @@ import time
 try:
     from kubernetes.client.exceptions import ApiException
 except ImportError:  # reported by AnsibleK8SModule's requirement check
-    ApiException = Exception
+    class ApiException(Exception):
+        """Stands in when the kubernetes library is missing; never raised."""
+
+        status = None
+        body = None
 
 try:
     from urllib3.exceptions import HTTPError as TransportError

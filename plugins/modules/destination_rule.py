@@ -11,7 +11,8 @@ DOCUMENTATION = r"""
 module: destination_rule
 short_description: Manage one Istio DestinationRule - subsets, load balancing, connection pools, outlier detection, TLS
 version_added: 0.1.0
-author: difymesh.platform contributors
+author:
+  - difymesh maintainers (@difymesh)
 description:
   - Creates, updates or deletes one C(networking.istio.io/v1) DestinationRule with server-side apply.
   - Subsets are given as subset name to pod labels; traffic policies are written in Istio's own spelling,

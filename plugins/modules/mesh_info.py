@@ -11,7 +11,8 @@ DOCUMENTATION = r"""
 module: mesh_info
 short_description: Report Istio routing (hosts, subsets, weights) and the mTLS mode in effect
 version_added: 0.1.0
-author: difymesh.platform contributors
+author:
+  - difymesh maintainers (@difymesh)
 description:
   - Reads VirtualServices, DestinationRules and PeerAuthentications and reports, per VirtualService,
     its hosts and routes with the weight of each destination subset, and the mTLS mode in effect mesh-wide,

@@ -11,7 +11,8 @@ DOCUMENTATION = r"""
 module: mesh_traffic
 short_description: Reconcile a whole site's Istio routing and mTLS from inventory
 version_added: 0.1.0
-author: difymesh.platform contributors
+author:
+  - difymesh maintainers (@difymesh)
 description:
   - Takes the traffic and mTLS inventory contract (see C(docs/inventory-contract.md)) and makes the
     cluster match it, the way the M(difymesh.platform.virtual_service),

@@ -11,7 +11,8 @@ DOCUMENTATION = r"""
 module: peer_authentication
 short_description: Manage an Istio PeerAuthentication - mesh-wide, namespace-wide or per workload mTLS
 version_added: 0.1.0
-author: difymesh.platform contributors
+author:
+  - difymesh maintainers (@difymesh)
 description:
   - Creates, updates or deletes one C(security.istio.io/v1) PeerAuthentication with server-side apply.
   - Mesh-wide when written to Istio's root namespace without a selector, namespace-wide in any other

@@ -11,7 +11,8 @@ DOCUMENTATION = r"""
 module: virtual_service
 short_description: Manage one Istio VirtualService - subset weights, header routes, raw HTTP routes
 version_added: 0.1.0
-author: difymesh.platform contributors
+author:
+  - difymesh maintainers (@difymesh)
 description:
   - Creates, updates or deletes one C(networking.istio.io/v1) VirtualService with server-side apply.
   - The default route splits traffic over subsets by O(weights); O(routes) are tried in order before it.

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Read the lab apiserver's audit log: count requests between two marks.
 
 A mark is a byte offset in the log taken right after a "fence" request that the helper

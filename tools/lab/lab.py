@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Start, stop and inspect the lab: a real Kubernetes control plane on loopback.
 
 etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok run as local
@@ -377,8 +376,8 @@ def status(_args):
         total += rss
         state = "healthy" if healthy(name) else "unhealthy"
         print("%-24s pid %-8d %-9s %6.0f MiB" % (name, pid, state, rss / 1024.0))
-    print("%-24s %d/%d running, %.0f MiB resident" % ("total", running, len(START_ORDER),
-                                                       total / 1024.0))
+    summary = ("total", running, len(START_ORDER), total / 1024.0)
+    print("%-24s %d/%d running, %.0f MiB resident" % summary)
     if running:
         print(kubectl("version").stdout.strip())
         print(kubectl("get", "nodes").stdout.strip())

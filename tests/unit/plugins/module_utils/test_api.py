@@ -85,7 +85,7 @@ def test_apply_does_not_retry_other_status(vs, status):
 def test_unprocessable_reports_the_server_message(vs):
     body = json.dumps({"kind": "Status", "message": 'VirtualService "dify-api-vs" is invalid: spec.http: '
                        "weights must total 100", "code": 422})
-    api, _ = make_api(api_error(422, body))
+    api, _client = make_api(api_error(422, body))
     with pytest.raises(IstioApiError) as caught:
         api.apply(VS, vs)
     assert str(caught.value) == ('apply VirtualService dify/dify-api-vs failed (HTTP 422): '
@@ -98,13 +98,13 @@ def test_unprocessable_reports_the_server_message(vs):
     ('["not", "a", "mapping"]', '["not", "a", "mapping"]'),
 ])
 def test_server_message_falls_back_to_the_raw_body(vs, body, message):
-    api, _ = make_api(api_error(400, body))
+    api, _client = make_api(api_error(400, body))
     with pytest.raises(IstioApiError, match="failed \\(HTTP 400\\): " + message.replace("[", "\\[")):
         api.apply(VS, vs)
 
 
 def test_server_message_without_body_uses_the_exception(vs):
-    api, _ = make_api(api_error(403))
+    api, _client = make_api(api_error(403))
     with pytest.raises(IstioApiError, match=r"HTTP 403\): \(403\)\nReason: reason 403"):
         api.apply(VS, vs)
 
@@ -123,7 +123,7 @@ def test_delete_retries_server_errors():
 
 
 def test_delete_of_a_missing_object_is_none():
-    api, _ = make_api(api_error(404))
+    api, _client = make_api(api_error(404))
     assert api.delete(VS, "dify", "dify-api-vs") is None
 
 
@@ -135,12 +135,12 @@ def test_get_of_a_missing_object_is_none():
 
 
 def test_get_returns_the_decoded_object():
-    api, _ = make_api(b'{"metadata": {"name": "dify-api-vs"}}')
+    api, _client = make_api(b'{"metadata": {"name": "dify-api-vs"}}')
     assert api.get(VS, "dify", "dify-api-vs") == {"metadata": {"name": "dify-api-vs"}}
 
 
 def test_apply_of_a_missing_path_raises(vs):
-    api, _ = make_api(api_error(404))
+    api, _client = make_api(api_error(404))
     with pytest.raises(IstioApiError) as caught:
         api.apply(VS, vs)
     assert caught.value.status == 404
@@ -155,7 +155,7 @@ def test_connection_errors_are_retried(vs, error):
 
 
 def test_connection_errors_give_up_after_the_retries(vs):
-    api, _ = make_api(*[ConnectionResetError("reset by peer")] * 2, retries=1)
+    api, _client = make_api(*[ConnectionResetError("reset by peer")] * 2, retries=1)
     with pytest.raises(IstioApiError, match=r"failed \(HTTP n/a\): reset by peer"):
         api.apply(VS, vs)
 
@@ -163,7 +163,7 @@ def test_connection_errors_give_up_after_the_retries(vs):
 def test_backoff_doubles_between_attempts(vs, monkeypatch):
     pauses = []
     monkeypatch.setattr(api_module.time, "sleep", pauses.append)
-    api, _ = make_api(*[api_error(429)] * 3 + [b"{}"], backoff=0.2)
+    api, _client = make_api(*[api_error(429)] * 3 + [b"{}"], backoff=0.2)
     api.apply(VS, vs)
     assert pauses == pytest.approx([0.2, 0.4, 0.8])
 
@@ -181,7 +181,7 @@ def test_apply_is_a_forced_server_side_apply_with_strict_validation(vs):
 def test_retries_send_the_same_query_parameters(vs):
     api, client = make_api(api_error(409), api_error(503), b"{}")
     api.apply(VS, vs)
-    assert [p["query_params"] for _, _, p in client.requests] == [[("fieldValidation", "Strict")]] * 3
+    assert [p["query_params"] for _method, _path, p in client.requests] == [[("fieldValidation", "Strict")]] * 3
 
 
 def test_delete_with_uid_sends_a_precondition():
@@ -221,7 +221,7 @@ def test_list_without_namespace_is_cluster_wide():
 
 
 def test_list_of_an_unserved_kind_says_the_crds_are_missing():
-    api, _ = make_api(api_error(404))
+    api, _client = make_api(api_error(404))
     with pytest.raises(IstioApiError, match="are the Istio CRDs installed") as caught:
         api.list(VS, "dify")
     assert caught.value.status == 404
@@ -235,12 +235,12 @@ def test_namespace_exists(outcome, exists):
 
 
 def test_list_namespaces_returns_names():
-    api, _ = make_api(b'{"items": [{"metadata": {"name": "default"}}, {"metadata": {"name": "dify"}}]}')
+    api, _client = make_api(b'{"items": [{"metadata": {"name": "default"}}, {"metadata": {"name": "dify"}}]}')
     assert api.list_namespaces() == ["default", "dify"]
 
 
 def test_empty_response_body_is_none():
-    api, _ = make_api(b"")
+    api, _client = make_api(b"")
     assert api.get(VS, "dify", "x") is None
 
 

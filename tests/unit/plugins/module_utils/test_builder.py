@@ -62,8 +62,8 @@ def test_route_shorthand_becomes_match_and_destinations(gray_release):
     ("rewrite", {"uri": "/"}),
 ])
 def test_extra_http_route_fields_pass_through(field, value):
-    service = {"name": "dify-api", "namespace": "dify", "routes": [{"name": "r", "weights": {"v1": 100},
-                                                                      field: value}]}
+    route = {"name": "r", "weights": {"v1": 100}, field: value}
+    service = {"name": "dify-api", "namespace": "dify", "routes": [route]}
     assert builder.virtual_service_spec(service)["http"][0][field] == value
 
 

@@ -147,8 +147,8 @@ def test_prune_keys_only_our_labelled_undeclared_objects_in_declared_namespaces(
     hand_made["metadata"]["labels"] = {"app.kubernetes.io/managed-by": "Helm"}
     unlabelled = builder.peer_authentication("bare", "dify", "STRICT")
     del unlabelled["metadata"]["labels"]
-    current = current_of(*[server(o) for o in (ours_stale, ours_declared, ours_elsewhere, hand_made,
-                                                unlabelled)])
+    objects = (ours_stale, ours_declared, ours_elsewhere, hand_made, unlabelled)
+    current = current_of(*[server(o) for o in objects])
     stale = reconcile.prune_keys(current, {builder.object_key(ours_declared)}, {"dify"})
     assert stale == [("PeerAuthentication", "dify", "old")]
 

@@ -93,7 +93,7 @@ def _keys(steps):
 
 def test_bulk_steps_present(gray_release, strict_mtls):
     steps = traffic.bulk_steps(make_params([]), [gray_release], builder.mtls_objects(strict_mtls), {}, {"dify"})
-    assert [(phase, key[0]) for phase, key, _ in _keys(steps)] == [
+    assert [(phase, key[0]) for phase, key, _name in _keys(steps)] == [
         (1, "DestinationRule"), (2, "VirtualService"),
         (4, "PeerAuthentication"), (4, "PeerAuthentication"), (4, "PeerAuthentication")]
 
