@@ -20,7 +20,7 @@ export PATH := $(CACHE)/lab/current:$(BIN):$(PATH)
 export ANSIBLE_FORCE_COLOR ?= 0
 export ANSIBLE_NOCOLOR ?= 1
 
-.PHONY: help venv link lab-build lab-up lab-down lab-status lab-reset demo test unit sanity lint \
+.PHONY: help venv link shellcheck lab-build lab-up lab-down lab-status lab-reset demo test unit sanity lint \
 	integration molecule bench build changelog clean
 
 help:  ## show the targets
@@ -64,7 +64,10 @@ test: link lab-up  ## run every test suite; non-zero on any failure
 unit: link  ## unit tests (pure logic)
 	$(BIN)/pytest -q tests/unit
 
-sanity: link  ## ansible-test sanity on a copy of the tracked collection files
+shellcheck:
+	@command -v shellcheck >/dev/null || { apt-get update -qq && apt-get install -y -qq shellcheck >/dev/null; }
+
+sanity: link shellcheck  ## ansible-test sanity on a copy of the tracked collection files
 	@rm -rf $(SANITY_ROOT)/difymesh && mkdir -p $(SANITY_ROOT)/difymesh/platform $(SANITY_ROOT)/kubernetes
 	@git ls-files -co --exclude-standard -z | tar --null -T - -cf - | tar -xf - -C $(SANITY_ROOT)/difymesh/platform
 	@# A repository of its own, or ansible-test would list files through the checkout's git and see none.

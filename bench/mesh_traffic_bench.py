@@ -1,0 +1,164 @@
+"""Benchmark: mesh_traffic against a kubernetes.core.k8s loop and kubectl server-side apply.
+
+The same VirtualServices and DestinationRules (default: 200 services in 10 namespaces, so
+400 objects) are applied three ways on the lab, each from an empty state and then again as a
+no-op. Wall time comes from the clock; request counts come from the apiserver's audit log.
+Ratios are printed against the baselines measured in the same run.
+
+    python bench/mesh_traffic_bench.py [--services 200] [--namespaces 10] [--skip-loop]
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(REPO, "tests"))
+import conftest  # noqa: E402,F401  pylint: disable=unused-import,wrong-import-position
+from auditlog import AuditLog  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.difymesh.platform.plugins.module_utils import builder  # noqa: E402  pylint: disable=wrong-import-position
+
+BIN = os.path.dirname(sys.executable)
+KUBECTL = os.path.join(REPO, ".cache", "lab", "current", "kubectl")
+KUBECONFIG = os.path.join(REPO, ".cache", "lab", "run", "kubeconfig")
+ADMIN = "difymesh-lab-admin"
+
+
+def services(count, namespaces):
+    """The benchmark inventory: a gray release per service."""
+    return [{
+        "name": "svc-%03d" % index,
+        "namespace": "bench-%02d" % (index % namespaces),
+        "subsets": {"v1": {"version": "v1"}, "v2": {"version": "v2"}},
+        "weights": {"v1": 90, "v2": 10},
+        "traffic_policy": {"loadBalancer": {"simple": "ROUND_ROBIN"}},
+    } for index in range(count)]
+
+
+def objects(inventory):
+    return ([builder.destination_rule(s) for s in inventory]
+            + [builder.virtual_service(s) for s in inventory])
+
+
+def run(command, **kwargs):
+    env = dict(os.environ, KUBECONFIG=KUBECONFIG,
+               ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO, ".cache", "collections"))
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False, **kwargs)
+    if result.returncode != 0:
+        raise SystemExit("failed: %s\n%s%s" % (" ".join(command), result.stdout[-3000:], result.stderr[-3000:]))
+    return result
+
+
+def kubectl(*args, stdin=None):
+    return run([KUBECTL, "--kubeconfig", KUBECONFIG] + list(args), input=stdin)
+
+
+def playbook(folder, name, tasks, variables):
+    path = os.path.join(folder, name + ".yml")
+    with open(os.path.join(folder, name + "-vars.json"), "w", encoding="utf-8") as handle:
+        json.dump(variables, handle)
+    play = [{"name": name, "hosts": "localhost", "gather_facts": False,
+             "vars_files": [name + "-vars.json"],
+             "vars": {"ansible_python_interpreter": sys.executable}, "tasks": tasks}]
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(play, handle)
+    return [os.path.join(BIN, "ansible-playbook"), "-i", "localhost,", "-c", "local", path]
+
+
+def mesh_traffic_command(folder, inventory):
+    task = {"name": "Apply", "difymesh.platform.mesh_traffic": {
+        "services": "{{ bench_services }}", "kubeconfig": KUBECONFIG}}
+    return playbook(folder, "mesh-traffic", [task], {"bench_services": inventory})
+
+
+def k8s_loop_command(folder, inventory):
+    task = {"name": "Apply", "kubernetes.core.k8s": {
+        "definition": "{{ item }}", "kubeconfig": KUBECONFIG,
+        "server_side_apply": {"field_manager": "bench-loop", "force_conflicts": True}},
+        "loop": "{{ bench_objects }}", "loop_control": {"label": "{{ item.metadata.name }}"}}
+    return playbook(folder, "k8s-loop", [task], {"bench_objects": objects(inventory)})
+
+
+def kubectl_command(folder, inventory):
+    path = os.path.join(folder, "objects.json")
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump({"apiVersion": "v1", "kind": "List", "items": objects(inventory)}, handle)
+    return [KUBECTL, "--kubeconfig", KUBECONFIG, "apply", "--server-side",
+            "--field-manager=bench-kubectl", "--force-conflicts", "-f", path]
+
+
+def reset(namespaces):
+    names = ["bench-%02d" % i for i in range(namespaces)]
+    for name in names:
+        run([KUBECTL, "--kubeconfig", KUBECONFIG, "apply", "-f", "-"],
+            input=json.dumps({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}))
+        kubectl("delete", "virtualservices,destinationrules", "--all", "-n", name, "--wait=true")
+
+
+def measure(audit, command):
+    start = audit.mark()
+    began = time.perf_counter()
+    run(command)
+    seconds = time.perf_counter() - began
+    summary = audit.summary(start, audit.mark(), user=ADMIN)
+    lists = summary["by_verb"].get("list", 0)
+    return {"seconds": seconds, "reads": summary["reads"], "writes": summary["writes"], "lists": lists}
+
+
+def report(results, namespaces):
+    print("\n%-22s %9s %7s %7s %7s" % ("method / pass", "seconds", "reads", "writes", "lists"))
+    for name, passes in results.items():
+        for label, row in passes.items():
+            print("%-22s %9.2f %7d %7d %7d" % ("%s %s" % (name, label), row["seconds"], row["reads"],
+                                                 row["writes"], row["lists"]))
+    mesh = results["mesh_traffic"]
+    print("\nratios (baseline time / mesh_traffic time, same run):")
+    for name in [n for n in results if n != "mesh_traffic"]:
+        for label in ("first", "no-op"):
+            print("  %-12s %-6s %6.1fx" % (name, label, results[name][label]["seconds"] / mesh[label]["seconds"]))
+    targets = {
+        "mesh_traffic faster than kubectl (first apply)":
+            mesh["first"]["seconds"] < results["kubectl"]["first"]["seconds"],
+        "mesh_traffic no-op makes zero writes": mesh["no-op"]["writes"] == 0,
+        "mesh_traffic no-op lists at most once per kind per namespace":
+            mesh["no-op"]["lists"] <= 3 * namespaces,
+    }
+    if "k8s_loop" in results:
+        targets["mesh_traffic at least 10x faster than the k8s loop (first apply)"] = (
+            results["k8s_loop"]["first"]["seconds"] >= 10 * mesh["first"]["seconds"])
+    print("\ntargets:")
+    for target, met in targets.items():
+        print("  [%s] %s" % ("met" if met else "MISSED", target))
+    return all(targets.values())
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--services", type=int, default=200)
+    parser.add_argument("--namespaces", type=int, default=10)
+    parser.add_argument("--skip-loop", action="store_true", help="leave out the slow k8s loop")
+    args = parser.parse_args()
+    inventory = services(args.services, args.namespaces)
+    audit = AuditLog.for_lab()
+    methods = [("mesh_traffic", mesh_traffic_command), ("kubectl", kubectl_command)]
+    if not args.skip_loop:
+        methods.append(("k8s_loop", k8s_loop_command))
+    results = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for name, make_command in methods:
+            reset(args.namespaces)
+            command = make_command(folder, inventory)
+            results[name] = {"first": measure(audit, command), "no-op": measure(audit, command)}
+            print("%s done" % name, flush=True)
+    reset(args.namespaces)
+    print("%d services, %d objects, %d namespaces" % (len(inventory), 2 * len(inventory), args.namespaces))
+    return 0 if report(results, args.namespaces) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
