@@ -21,7 +21,7 @@ export ANSIBLE_FORCE_COLOR ?= 0
 export ANSIBLE_NOCOLOR ?= 1
 
 .PHONY: help venv link shellcheck lab-build lab-up lab-down lab-status lab-reset demo test unit sanity lint \
-	integration molecule bench build changelog clean
+	integration molecule bench build changelog clean docs
 
 help:  ## show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -79,8 +79,12 @@ sanity: link shellcheck  ## ansible-test sanity on a copy of the tracked collect
 		'import types; from ansible_test._internal.python_requirements import get_venv_packages as g; print(g(types.SimpleNamespace(version="3.11"))["pip"].replace(".", "_"))').py
 	cd $(SANITY_ROOT)/difymesh/platform && $(BIN)/ansible-test sanity --local --python 3.11 --requirements
 
-lint: link  ## ansible-lint, production profile
+lint: link  ## ansible-lint (production profile); module pages in docs/ match ansible-doc
 	$(BIN)/ansible-lint --profile production
+	$(BIN)/python tools/docs/module_docs.py --check
+
+docs: link  ## regenerate docs/modules/*.md from ansible-doc
+	$(BIN)/python tools/docs/module_docs.py
 
 integration: link lab-up  ## integration tests on the lab
 	$(BIN)/pytest -q tests/lab tests/integration
