@@ -21,7 +21,7 @@ export ANSIBLE_FORCE_COLOR ?= 0
 export ANSIBLE_NOCOLOR ?= 1
 
 .PHONY: help venv link shellcheck lab-build lab-up lab-down lab-status lab-reset demo test unit sanity lint \
-	integration molecule bench build changelog clean docs
+	integration molecule bench build changelog clean docs ee
 
 help:  ## show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -97,6 +97,9 @@ bench: link lab-up  ## benchmarks on the lab (prints ratios)
 
 build: venv  ## build the collection tarball
 	$(BIN)/ansible-galaxy collection build --force --output-path $(CACHE)/dist
+
+ee: build lab-build  ## write the execution-environment build context to .cache/ee (no image build)
+	$(BIN)/ansible-builder create -f execution-environment.yml --context $(CACHE)/ee
 
 changelog: venv  ## regenerate CHANGELOG.rst from changelogs/fragments
 	$(BIN)/antsibull-changelog release --refresh
