@@ -21,7 +21,7 @@ export ANSIBLE_FORCE_COLOR ?= 0
 export ANSIBLE_NOCOLOR ?= 1
 
 .PHONY: help venv link shellcheck lab-build lab-up lab-down lab-status lab-reset demo test unit sanity lint \
-	integration molecule bench build changelog clean docs ee
+	integration molecule bench build changelog clean docs ee jaeger-build
 
 help:  ## show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -86,7 +86,10 @@ lint: link  ## ansible-lint (production profile); module pages in docs/ match an
 docs: link  ## regenerate docs/modules/*.md from ansible-doc
 	$(BIN)/python tools/docs/module_docs.py
 
-integration: link lab-up  ## integration tests on the lab
+jaeger-build:  ## build Jaeger v2 from its Go module (cached) for the span round-trip test
+	bash tools/tracing/build-jaeger.sh
+
+integration: link lab-up jaeger-build  ## integration tests on the lab
 	$(BIN)/pytest -q tests/lab tests/integration
 
 molecule: link lab-up  ## every Molecule scenario on the lab
