@@ -62,7 +62,7 @@ test: link lab-up  ## run every test suite; non-zero on any failure
 	@echo "make test: all suites passed"
 
 unit: link  ## unit tests (pure logic)
-	$(BIN)/pytest -q tests/unit
+	$(BIN)/pytest -q -n auto tests/unit
 
 shellcheck:
 	@command -v shellcheck >/dev/null || { apt-get update -qq && apt-get install -y -qq shellcheck >/dev/null; }
