@@ -28,7 +28,7 @@ options:
     default: false
 notes:
   - Objects are written with server-side apply and the field manager C(difymesh), and carry the
-    label C(app.kubernetes.io/managed-by=difymesh).
+    labels C(app.kubernetes.io/managed-by=difymesh) and C(difymesh.io/owner=traffic).
   - A run changes nothing when the fields this collection owns already hold the wanted values;
     check mode makes no write request at all and predicts the result locally.
   - Transient API failures (HTTP 409, 429, 5xx, connection resets) are retried with exponential backoff.

@@ -13,6 +13,11 @@ from ansible_collections.difymesh.platform.plugins.module_utils.schema import HT
 
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 MANAGED_BY = "difymesh"
+# The collection's roles also label what they write as managed by difymesh (the Dify gateway's
+# VirtualService, for one); this second label marks what the traffic modules own, so pruning
+# never reaches another role's objects.
+OWNER_LABEL = "difymesh.io/owner"
+OWNER = "traffic"
 FIELD_MANAGER = "difymesh"
 DEFAULT_ROOT_NAMESPACE = "istio-system"
 
@@ -45,7 +50,7 @@ KINDS = {k.kind: k for k in (VIRTUAL_SERVICE, DESTINATION_RULE, PEER_AUTHENTICAT
 
 def envelope(kind, name, namespace, spec, labels=None):
     metadata = {"name": name, "namespace": namespace,
-                "labels": dict(labels or {}, **{MANAGED_BY_LABEL: MANAGED_BY})}
+                "labels": dict(labels or {}, **{MANAGED_BY_LABEL: MANAGED_BY, OWNER_LABEL: OWNER})}
     return {"apiVersion": kind.api_version, "kind": kind.kind, "metadata": metadata, "spec": spec}
 
 

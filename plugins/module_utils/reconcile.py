@@ -16,8 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.difymesh.platform.plugins.module_utils import builder, compare
 from ansible_collections.difymesh.platform.plugins.module_utils.builder import (
-    DESTINATION_RULE, FIELD_MANAGER, KINDS, MANAGED_BY, MANAGED_BY_LABEL, PEER_AUTHENTICATION,
-    VIRTUAL_SERVICE)
+    DESTINATION_RULE, FIELD_MANAGER, KINDS, MANAGED_BY, MANAGED_BY_LABEL, OWNER, OWNER_LABEL,
+    PEER_AUTHENTICATION, VIRTUAL_SERVICE)
 
 ARGO_MARK = "argo-rollouts.argoproj.io/managed-by-rollouts"
 DELETE_ORDER = (VIRTUAL_SERVICE, DESTINATION_RULE, PEER_AUTHENTICATION)
@@ -84,7 +84,8 @@ def check_ownership(steps, take_ownership):
 
 
 def _is_ours(obj):
-    return (obj.get("metadata", {}).get("labels") or {}).get(MANAGED_BY_LABEL) == MANAGED_BY
+    labels = obj.get("metadata", {}).get("labels") or {}
+    return labels.get(MANAGED_BY_LABEL) == MANAGED_BY and labels.get(OWNER_LABEL) == OWNER
 
 
 def service_steps(service, current):
@@ -130,7 +131,7 @@ def delete_steps(keys, current, first_phase):
 
 
 def prune_keys(current, declared_keys, namespaces):
-    """Our labelled objects in the declared namespaces that the inventory no longer declares."""
+    """Objects the traffic modules wrote in the declared namespaces that the inventory no longer declares."""
     return [key for key, obj in current.items()
             if key[1] in namespaces and key not in declared_keys and _is_ours(obj)]
 

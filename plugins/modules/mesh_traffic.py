@@ -50,8 +50,9 @@ options:
   prune:
     description:
       - Delete VirtualServices, DestinationRules and PeerAuthentications labelled
-        C(app.kubernetes.io/managed-by=difymesh) in the declared namespaces that the inventory no
-        longer declares. Objects without the label are never touched.
+        C(app.kubernetes.io/managed-by=difymesh) and C(difymesh.io/owner=traffic) in the declared
+        namespaces that the inventory no longer declares. Objects without both labels (made by hand,
+        or by the collection's roles) are never touched.
     type: bool
     default: false
   namespaces:

@@ -4,7 +4,7 @@ import pytest
 
 from ansible_collections.difymesh.platform.plugins.module_utils import builder
 
-MANAGED = {"app.kubernetes.io/managed-by": "difymesh"}
+MANAGED = {"app.kubernetes.io/managed-by": "difymesh", "difymesh.io/owner": "traffic"}
 
 
 def test_virtual_service_envelope(gray_release):
@@ -200,7 +200,7 @@ def test_every_built_object_carries_the_managed_by_label(gray_release, strict_mt
 def test_envelope_keeps_extra_labels_but_forces_managed_by():
     obj = builder.envelope(builder.VIRTUAL_SERVICE, "n", "ns", {},
                            labels={"team": "ai", "app.kubernetes.io/managed-by": "helm"})
-    assert obj["metadata"]["labels"] == {"team": "ai", "app.kubernetes.io/managed-by": "difymesh"}
+    assert obj["metadata"]["labels"] == dict(MANAGED, team="ai")
 
 
 def test_kind_paths():

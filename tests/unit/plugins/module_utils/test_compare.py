@@ -27,7 +27,8 @@ def live(desired):
         "managedFields": [
             {"manager": MANAGER, "operation": "Apply", "apiVersion": "networking.istio.io/v1",
              "fieldsType": "FieldsV1", "time": "2024-05-01T10:00:00Z",
-             "fieldsV1": {"f:metadata": {"f:labels": {"f:app.kubernetes.io/managed-by": {}}},
+             "fieldsV1": {"f:metadata": {"f:labels": {"f:app.kubernetes.io/managed-by": {},
+                                                      "f:difymesh.io/owner": {}}},
                           "f:spec": {"f:hosts": {}, "f:http": {}}}},
             {"manager": "kubectl-label", "operation": "Update", "apiVersion": "networking.istio.io/v1",
              "fieldsType": "FieldsV1",
@@ -48,7 +49,7 @@ def live(desired):
 
 def test_owned_fields_are_only_ours_from_apply(live):
     assert compare.owned_fields(live, MANAGER) == {
-        "f:metadata": {"f:labels": {"f:app.kubernetes.io/managed-by": {}}},
+        "f:metadata": {"f:labels": {"f:app.kubernetes.io/managed-by": {}, "f:difymesh.io/owner": {}}},
         "f:spec": {"f:hosts": {}, "f:http": {}}}
 
 
@@ -240,7 +241,8 @@ def test_predict_drops_a_label_we_no_longer_set(live, desired):
     live["metadata"]["labels"]["tier"] = "backend"
     live["metadata"]["managedFields"][0]["fieldsV1"]["f:metadata"]["f:labels"]["f:tier"] = {}
     predicted = compare.predict(live, desired, MANAGER)
-    assert predicted["metadata"]["labels"] == {"app.kubernetes.io/managed-by": "difymesh", "team": "platform"}
+    assert predicted["metadata"]["labels"] == {"app.kubernetes.io/managed-by": "difymesh",
+                                               "difymesh.io/owner": "traffic", "team": "platform"}
 
 
 def test_predict_has_no_server_bookkeeping(live, desired):

@@ -147,7 +147,9 @@ def test_prune_keys_only_our_labelled_undeclared_objects_in_declared_namespaces(
     hand_made["metadata"]["labels"] = {"app.kubernetes.io/managed-by": "Helm"}
     unlabelled = builder.peer_authentication("bare", "dify", "STRICT")
     del unlabelled["metadata"]["labels"]
-    objects = (ours_stale, ours_declared, ours_elsewhere, hand_made, unlabelled)
+    role_made = builder.peer_authentication("from-a-role", "dify", "STRICT")
+    del role_made["metadata"]["labels"]["difymesh.io/owner"]
+    objects = (ours_stale, ours_declared, ours_elsewhere, hand_made, unlabelled, role_made)
     current = current_of(*[server(o) for o in objects])
     stale = reconcile.prune_keys(current, {builder.object_key(ours_declared)}, {"dify"})
     assert stale == [("PeerAuthentication", "dify", "old")]
