@@ -53,12 +53,24 @@ def _server_message(error):
 class IstioApi(object):
     """List, apply and delete Istio objects with retries, counting the requests made."""
 
-    def __init__(self, dynamic_client, retries=5, backoff=0.2, user_agent=None):
+    def __init__(self, dynamic_client, retries=5, backoff=0.2, user_agent=None, connections=None):
         self.client = dynamic_client
         self.retries = retries
         self.backoff = backoff
         if user_agent:
             dynamic_client.client.user_agent = user_agent
+        if connections:
+            self._keep_connections(connections)
+
+    def _keep_connections(self, count):
+        """Keep as many TLS connections open as requests may run at once.
+
+        urllib3 otherwise opens, handshakes and throws away a connection for every request
+        beyond its pool size, which costs more than the request itself."""
+        pool_manager = getattr(getattr(self.client.client, "rest_client", None), "pool_manager", None)
+        if pool_manager is not None and pool_manager.connection_pool_kw.get("maxsize", 1) < count:
+            pool_manager.connection_pool_kw["maxsize"] = count
+            pool_manager.clear()
 
     def _call(self, action, target, method, path, **params):
         """One request with retries; returns the decoded JSON body (None for 404 on GET/DELETE)."""

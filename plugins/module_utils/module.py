@@ -48,7 +48,7 @@ class IstioModule(AnsibleK8SModule):
 
     def istio_api(self):
         client = get_api_client(module=self)
-        return IstioApi(client.client, user_agent=USER_AGENT)
+        return IstioApi(client.client, user_agent=USER_AGENT, connections=self.params.get("concurrency"))
 
     def run(self, work):
         """Call work(api) and exit with its result; every failure ends in one fail_json."""
