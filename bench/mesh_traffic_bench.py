@@ -127,8 +127,8 @@ def report(results, namespaces):
     print("\n%-22s %9s %7s %7s %7s" % ("method / pass", "seconds", "reads", "writes", "lists"))
     for name, passes in results.items():
         for label, row in passes.items():
-            print("%-22s %9.2f %7d %7d %7d" % ("%s %s" % (name, label), row["seconds"], row["reads"],
-                                                 row["writes"], row["lists"]))
+            cells = ("%s %s" % (name, label), row["seconds"], row["reads"], row["writes"], row["lists"])
+            print("%-22s %9.2f %7d %7d %7d" % cells)
     mesh = results["mesh_traffic"]
     print("\nratios (baseline time / mesh_traffic time, same run):")
     for name in [n for n in results if n != "mesh_traffic"]:

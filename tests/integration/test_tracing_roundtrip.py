@@ -48,7 +48,7 @@ def ansible_env():
 def free_ports(count):
     sockets = []
     try:
-        for _ in range(count):
+        for _attempt in range(count):
             s = socket.socket()
             s.bind(("127.0.0.1", 0))
             sockets.append(s)
@@ -181,7 +181,7 @@ def test_zipkin_span_round_trip(jaeger):
     span = {"traceId": trace_id, "id": span_id, "name": "envoy-ingress", "kind": "SERVER", "timestamp": now_us,
             "duration": 1500, "localEndpoint": {"serviceName": "istio-ingressgateway"},
             "tags": {"http.method": "GET", "http.status_code": "200"}}
-    status, _ = http("POST", jaeger["zipkin"] + "/api/v2/spans", [span])
+    status, _body = http("POST", jaeger["zipkin"] + "/api/v2/spans", [span])
     assert status == 202
     trace = jaeger_trace(jaeger["query_http"], trace_id)
     assert [s["spanID"] for s in trace["spans"]] == [span_id]

@@ -66,8 +66,8 @@ def page(name, data):
         lines += ["", "## Notes", ""] + ["- " + plain(note) for note in doc["notes"]]
     lines += ["", "## Examples", "", "```yaml", data["examples"].strip(), "```", "", "## Return values", ""]
     for key, value in sorted((data.get("return") or {}).items()):
-        lines.append("- `%s` (%s, %s): %s" % (key, value.get("type"), value.get("returned"),
-                                             plain(value.get("description", ""))))
+        cells = (key, value.get("type"), value.get("returned"), plain(value.get("description", "")))
+        lines.append("- `%s` (%s, %s): %s" % cells)
     lines += ["", "*Generated from `ansible-doc` by `make docs`; edit the module's documentation instead.*", ""]
     return "\n".join(lines)
 
