@@ -195,7 +195,7 @@ def start(name):
         stdin=subprocess.DEVNULL, start_new_session=True, cwd=STATE)
     with open(path("pids", name + ".pid"), "w", encoding="utf-8") as handle:
         handle.write(str(proc.pid))
-    return proc.pid
+    return proc
 
 
 def stop(name, timeout=20):
@@ -253,14 +253,23 @@ def healthy(name):
         return False
 
 
-def wait_for(what, check, timeout):
+def wait_for(what, check, timeout, process=None):
+    """Wait until check() holds; give up at once if the process just started has exited."""
     deadline = time.time() + timeout
     while time.time() < deadline:
+        if process is not None and process.poll() is not None:
+            raise SystemExit("lab: %s exited (a port already taken by another lab?); last lines of %s:\n%s" % (
+                what, path("logs", what + ".log"), log_tail(what)))
         if check():
             return
         time.sleep(0.5)
     raise SystemExit("lab: %s did not become ready within %ds; see %s" % (
         what, timeout, path("logs")))
+
+
+def log_tail(name, lines=5):
+    with open(path("logs", name + ".log"), encoding="utf-8", errors="replace") as handle:
+        return "".join(handle.readlines()[-lines:])
 
 
 # ---------------------------------------------------------------- cluster content
@@ -335,10 +344,11 @@ def up(_args):
     ensure_built()
     prepare_state()
     for name in START_ORDER:
+        process = None
         if pid_of(name) is None:
             print("lab: starting %s" % name)
-            start(name)
-        wait_for(name, lambda n=name: healthy(n), 120)
+            process = start(name)
+        wait_for(name, lambda n=name: healthy(n), 120, process=process)
         if name == "kube-apiserver":
             seed_cluster()
     wait_for("the fake nodes", nodes_ready, 120)
