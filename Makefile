@@ -12,6 +12,9 @@ COLLECTIONS := $(CACHE)/collections
 LINK := $(COLLECTIONS)/ansible_collections/difymesh/platform
 SANITY_ROOT := $(CACHE)/ansible-test/ansible_collections
 LAB := $(BIN)/python tools/lab/lab.py
+KUBECTL := $(CACHE)/lab/current/kubectl
+# The site's Istio chart mirror; for the lab, the fixtures beside the checkout.
+ISTIO_CHARTS ?= $(or $(DIFYMESH_ISTIO_CHARTS),$(abspath $(CURDIR)/../shared/fixtures/istio-1.30.3))
 
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export KUBECONFIG := $(CACHE)/lab/run/kubeconfig
@@ -21,7 +24,7 @@ export ANSIBLE_FORCE_COLOR ?= 0
 export ANSIBLE_NOCOLOR ?= 1
 
 .PHONY: help venv link shellcheck lab-build lab-up lab-down lab-status lab-reset demo test unit sanity lint \
-	integration molecule bench build changelog clean docs ee jaeger-build
+	integration molecule bench build changelog clean docs ee jaeger-build lab-crds
 
 help:  ## show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -92,7 +95,11 @@ jaeger-build:  ## build Jaeger v2 from its Go module (cached) for the span round
 integration: link lab-up jaeger-build  ## integration tests on the lab
 	$(BIN)/pytest -q tests/lab tests/integration
 
-molecule: link lab-up  ## every Molecule scenario on the lab
+lab-crds: lab-up  ## install the Istio CRDs from the chart mirror (scenarios expect them)
+	$(KUBECTL) apply --server-side --field-manager=difymesh --force-conflicts -f $(ISTIO_CHARTS)/crd-all.gen.yaml >/dev/null
+	$(KUBECTL) wait --for=condition=Established --timeout=60s -f $(ISTIO_CHARTS)/crd-all.gen.yaml >/dev/null
+
+molecule: link lab-crds  ## every Molecule scenario on the lab
 	$(BIN)/molecule test --all
 
 bench: link lab-up  ## benchmarks on the lab (prints ratios)
