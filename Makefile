@@ -100,6 +100,8 @@ lab-crds: lab-up  ## install the Istio CRDs from the chart mirror (scenarios exp
 	$(KUBECTL) wait --for=condition=Established --timeout=60s -f $(ISTIO_CHARTS)/crd-all.gen.yaml >/dev/null
 
 molecule: link lab-crds  ## every Molecule scenario on the lab
+	@# The lab is never destroyed, so Molecule's own state would remember "prepared" across runs.
+	rm -rf $(HOME)/.ansible/tmp/molecule.*
 	$(BIN)/molecule test --all
 
 bench: link lab-up  ## benchmarks on the lab (prints ratios)
