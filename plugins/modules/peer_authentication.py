@@ -39,13 +39,7 @@ options:
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
   - difymesh.platform.apply_options
-attributes:
-  check_mode:
-    support: full
-    description: Predicts the change locally; makes no write request.
-  diff_mode:
-    support: full
-    description: Returns the object before and after.
+  - difymesh.platform.object_attributes
 seealso:
   - module: difymesh.platform.mesh_traffic
   - module: difymesh.platform.mesh_info
