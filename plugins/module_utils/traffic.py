@@ -33,11 +33,12 @@ def declared_namespaces(services, mtls_objects, extra):
     return namespaces
 
 
-def check_namespaces(api, steps):
+def check_namespaces(api, steps, concurrency=1):
     """Namespaces that would receive a new object must exist: checked before any write."""
     wanted = sorted(set(step.key[1] for step in steps if step.current is None and step.desired))
+    exists = reconcile.in_pool(api.namespace_exists, wanted, concurrency)
     return ["namespace '%s' does not exist; create it first (the dify role does) or fix the "
-            "namespace of the entries that use it" % ns for ns in wanted if not api.namespace_exists(ns)]
+            "namespace of the entries that use it" % ns for ns, found in zip(wanted, exists) if not found]
 
 
 def bulk_steps(params, services, mtls_objects, current, namespaces):
@@ -75,9 +76,9 @@ def outcome(results, want_diff):
     return result
 
 
-def refuse_unsafe(api, steps, take_ownership):
+def refuse_unsafe(api, steps, take_ownership, concurrency=1):
     """Foreign-owned objects and missing namespaces stop the run before any write."""
-    problems = reconcile.check_ownership(steps, take_ownership) + check_namespaces(api, steps)
+    problems = reconcile.check_ownership(steps, take_ownership) + check_namespaces(api, steps, concurrency)
     if problems:
         raise ReconcileError("nothing was changed: " + "; ".join(problems))
 
@@ -92,7 +93,7 @@ def mesh_traffic(api, params, check_mode, want_diff):
     namespaces = declared_namespaces(services, mtls_objects, params.get("namespaces"))
     current = reconcile.read_current(api, reconcile.DELETE_ORDER, namespaces, params["concurrency"])
     steps = bulk_steps(params, services, mtls_objects, current, namespaces)
-    refuse_unsafe(api, steps, params["take_ownership"])
+    refuse_unsafe(api, steps, params["take_ownership"], params["concurrency"])
     results = reconcile.run_phases(api, steps, check_mode, want_diff, params["concurrency"])
     return outcome(results, want_diff)
 
