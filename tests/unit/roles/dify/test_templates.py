@@ -22,8 +22,9 @@ TEMPLATES = os.path.join(ROLE, "templates")
 MANIFEST_TEMPLATES = sorted(
     name for name in os.listdir(TEMPLATES) if name.endswith(".yml.j2"))
 
-# Variables that only steer tasks (the connection, waits, secret generation), never a manifest.
-TASK_ONLY = {"dify_kubeconfig", "dify_context", "dify_wait_timeout", "dify_secret_length"}
+# Variables that only steer tasks (the connection, waits, secret generation, removal), never a manifest.
+TASK_ONLY = {"dify_kubeconfig", "dify_context", "dify_wait_timeout", "dify_secret_length", "dify_state",
+             "dify_remove_data"}
 
 
 def _load(path):
