@@ -17,6 +17,8 @@ KUBECTL := $(CACHE)/lab/current/kubectl
 ISTIO_CHARTS ?= $(or $(DIFYMESH_ISTIO_CHARTS),$(abspath $(CURDIR)/../shared/fixtures/istio-1.30.3))
 
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+# Inventories read the mirror from here: Molecule's own inventory can come first and change inventory_dir.
+export DIFYMESH_ISTIO_CHARTS := $(ISTIO_CHARTS)
 export KUBECONFIG := $(CACHE)/lab/run/kubeconfig
 export K8S_AUTH_KUBECONFIG := $(KUBECONFIG)
 export PATH := $(CACHE)/lab/current:$(BIN):$(PATH)
@@ -99,10 +101,10 @@ lab-crds: lab-up  ## install the Istio CRDs from the chart mirror (scenarios exp
 	$(KUBECTL) apply --server-side --field-manager=difymesh --force-conflicts -f $(ISTIO_CHARTS)/crd-all.gen.yaml >/dev/null
 	$(KUBECTL) wait --for=condition=Established --timeout=60s -f $(ISTIO_CHARTS)/crd-all.gen.yaml >/dev/null
 
-molecule: link lab-crds  ## every Molecule scenario on the lab
+molecule: link lab-crds  ## every Molecule scenario on the lab (SCENARIO=name for one)
 	@# The lab is never destroyed, so Molecule's own state would remember "prepared" across runs.
 	rm -rf $(HOME)/.ansible/tmp/molecule.*
-	$(BIN)/molecule test --all
+	$(BIN)/molecule test $(if $(SCENARIO),-s $(SCENARIO),--all)
 
 bench: link lab-up  ## benchmarks on the lab (prints ratios)
 	$(BIN)/python bench/mesh_traffic_bench.py
