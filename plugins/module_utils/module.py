@@ -17,9 +17,10 @@ from ansible_collections.kubernetes.core.plugins.module_utils.args_common import
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
 
+from ansible_collections.difymesh.platform.plugins.module_utils import schema
 from ansible_collections.difymesh.platform.plugins.module_utils.api import IstioApi, IstioApiError
 from ansible_collections.difymesh.platform.plugins.module_utils.reconcile import ReconcileError
-from ansible_collections.difymesh.platform.plugins.module_utils.traffic import outcome
+from ansible_collections.difymesh.platform.plugins.module_utils.traffic import outcome, single_object
 
 try:
     from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
@@ -60,3 +61,14 @@ class IstioModule(AnsibleK8SModule):
         except (IstioApiError, CoreException) as error:
             self.fail_json(msg=str(error))
         self.exit_json(**result)
+
+    def reconcile_one(self, validate, build):
+        """The single-object modules' main: bad input fails before any request, then one reconcile.
+
+        build() runs only after validate() found nothing: the builder trusts its input."""
+        if self.params["state"] == "present":
+            errors = validate()
+            if errors:
+                self.fail_json(msg=schema.describe(errors))
+        desired = build()
+        self.run(lambda api: single_object(api, desired, self.params, self.check_mode, self._diff))

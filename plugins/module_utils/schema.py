@@ -82,6 +82,12 @@ def check_name(where, value, kind="a Kubernetes name", max_length=MAX_NAME):
     return []
 
 
+def check_metadata(params, kind):
+    """The name and namespace options of a single-object module."""
+    return (check_name("name", params["name"], "a %s name" % kind)
+            + check_name("namespace", params["namespace"], "a namespace name"))
+
+
 def _check_labels(where, labels, required=True):
     if not isinstance(labels, dict) or (required and not labels):
         return [ValidationError(where, "must be a non-empty mapping of pod labels",

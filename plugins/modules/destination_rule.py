@@ -91,7 +91,6 @@ result:
 
 from ansible_collections.difymesh.platform.plugins.module_utils import builder, schema
 from ansible_collections.difymesh.platform.plugins.module_utils.module import IstioModule
-from ansible_collections.difymesh.platform.plugins.module_utils.traffic import single_object
 
 ARGUMENT_SPEC = {
     "name": {"type": "str", "required": True},
@@ -111,8 +110,7 @@ def as_service(params):
 
 
 def validate(params):
-    errors = schema.check_name("name", params["name"], "a DestinationRule name")
-    errors += schema.check_name("namespace", params["namespace"], "a namespace name")
+    errors = schema.check_metadata(params, "DestinationRule")
     errors += schema.check_subsets("", as_service(params))
     if params["traffic_policy"] is not None:
         errors += schema.check_traffic_policy("traffic_policy", params["traffic_policy"])
@@ -121,12 +119,9 @@ def validate(params):
 
 def main():
     module = IstioModule(argument_spec=ARGUMENT_SPEC, required_if=[("state", "present", ("service",))])
-    if module.params["state"] == "present":
-        errors = validate(module.params)
-        if errors:
-            module.fail_json(msg=schema.describe(errors))
-    desired = builder.destination_rule(as_service(module.params), name=module.params["name"])
-    module.run(lambda api: single_object(api, desired, module.params, module.check_mode, module._diff))
+    params = module.params
+    module.reconcile_one(lambda: validate(params),
+                         lambda: builder.destination_rule(as_service(params), name=params["name"]))
 
 
 if __name__ == "__main__":

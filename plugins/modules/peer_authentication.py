@@ -78,7 +78,6 @@ result:
 
 from ansible_collections.difymesh.platform.plugins.module_utils import builder, schema
 from ansible_collections.difymesh.platform.plugins.module_utils.module import IstioModule
-from ansible_collections.difymesh.platform.plugins.module_utils.traffic import single_object
 
 ARGUMENT_SPEC = {
     "name": {"type": "str", "default": "default"},
@@ -91,8 +90,7 @@ ARGUMENT_SPEC = {
 
 def validate(params):
     """The contract's workload rules, reported under this module's option names."""
-    errors = schema.check_name("name", params["name"], "a PeerAuthentication name")
-    errors += schema.check_name("namespace", params["namespace"], "a namespace name")
+    errors = schema.check_metadata(params, "PeerAuthentication")
     if params["selector"]:
         workload = dict((k, params[k]) for k in ("name", "namespace", "selector", "mode", "ports")
                         if params[k] is not None)
@@ -111,13 +109,8 @@ def validate(params):
 def main():
     module = IstioModule(argument_spec=ARGUMENT_SPEC)
     params = module.params
-    if params["state"] == "present":
-        errors = validate(params)
-        if errors:
-            module.fail_json(msg=schema.describe(errors))
-    desired = builder.peer_authentication(params["name"], params["namespace"], params["mode"],
-                                          params["selector"], params["ports"])
-    module.run(lambda api: single_object(api, desired, params, module.check_mode, module._diff))
+    module.reconcile_one(lambda: validate(params), lambda: builder.peer_authentication(
+        params["name"], params["namespace"], params["mode"], params["selector"], params["ports"]))
 
 
 if __name__ == "__main__":

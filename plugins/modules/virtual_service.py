@@ -109,7 +109,7 @@ result:
 
 from ansible_collections.difymesh.platform.plugins.module_utils import builder, schema
 from ansible_collections.difymesh.platform.plugins.module_utils.module import IstioModule
-from ansible_collections.difymesh.platform.plugins.module_utils.traffic import normalise_weights, single_object
+from ansible_collections.difymesh.platform.plugins.module_utils.traffic import normalise_weights
 
 ARGUMENT_SPEC = {
     "name": {"type": "str", "required": True},
@@ -135,8 +135,7 @@ def as_service(params):
 
 def validate(params, service):
     """The contract's rules that apply to one VirtualService, before anything is written."""
-    errors = schema.check_name("name", params["name"], "a VirtualService name")
-    errors += schema.check_name("namespace", params["namespace"], "a namespace name")
+    errors = schema.check_metadata(params, "VirtualService")
     if not params["hosts"] and not params["destination"]:
         errors.append(schema.ValidationError("hosts", "no hosts to route", "give hosts or destination"))
     # Without the DestinationRule at hand, every subset the weights name counts as defined.
@@ -157,12 +156,8 @@ def main():
         required_if=[("state", "present", ("destination", "http"), True)],
     )
     service = as_service(module.params)
-    if module.params["state"] == "present":
-        errors = validate(module.params, service)
-        if errors:
-            module.fail_json(msg=schema.describe(errors))
-    desired = builder.virtual_service(service, name=module.params["name"])
-    module.run(lambda api: single_object(api, desired, module.params, module.check_mode, module._diff))
+    module.reconcile_one(lambda: validate(module.params, service),
+                         lambda: builder.virtual_service(service, name=module.params["name"]))
 
 
 if __name__ == "__main__":

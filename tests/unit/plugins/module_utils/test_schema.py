@@ -463,3 +463,16 @@ def test_check_name_fix_names_the_kind_and_limit(value, kind, fragment):
 def test_check_subsets_without_prefix_for_single_object_modules():
     errors = schema.check_subsets("", {"subsets": {"v1": {}}})
     assert [e.where for e in errors] == ["subsets.v1"]
+
+
+@pytest.mark.parametrize("params, wheres", [
+    ({"name": "dify-api-vs", "namespace": "dify"}, []),
+    ({"name": "Dify_API", "namespace": "dify"}, ["name"]),
+    ({"name": "dify-api-vs", "namespace": None}, ["namespace"]),
+    ({"name": "", "namespace": "-dify"}, ["name", "namespace"]),
+])
+def test_check_metadata_names_the_option_and_the_kind(params, wheres):
+    errors = schema.check_metadata(params, "VirtualService")
+    assert [e.where for e in errors] == wheres
+    if "name" in wheres:
+        assert "a VirtualService name" in errors[0].fix + errors[0].problem
