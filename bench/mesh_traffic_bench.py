@@ -13,6 +13,7 @@ Times are medians over rounds that alternate between the methods (--rounds, defa
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -147,15 +148,24 @@ def server_cpu_seconds():
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def client_cpu_seconds():
+    """CPU time of every finished child process: the method's own command and what it started."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def measure(audit, name, command):
     start = audit.mark()
     cpu = server_cpu_seconds()
+    client = client_cpu_seconds()
     began = time.perf_counter()
     run(command)
     seconds = time.perf_counter() - began
     cpu = server_cpu_seconds() - cpu
+    client = client_cpu_seconds() - client
     verbs = [event["verb"] for event in own_requests(audit, start, audit.mark(), USER_AGENTS[name])]
-    return {"seconds": seconds, "server_cpu": cpu, "reads": sum(v in READ_VERBS for v in verbs),
+    return {"seconds": seconds, "server_cpu": cpu, "client_cpu": client,
+            "reads": sum(v in READ_VERBS for v in verbs),
             "writes": sum(v in WRITE_VERBS for v in verbs), "lists": verbs.count("list")}
 
 
@@ -166,12 +176,13 @@ def median_rows(rows):
 
 
 def print_table(results, floors):
-    print("\n%-22s %9s %11s %7s %7s %7s" % ("method / pass", "seconds", "server cpu", "reads", "writes", "lists"))
+    print("\n%-22s %9s %11s %11s %7s %7s %7s" % ("method / pass", "seconds", "server cpu", "client cpu",
+                                                 "reads", "writes", "lists"))
     for name, passes in results.items():
         for label, row in passes.items():
-            cells = ("%s %s" % (name, label), row["seconds"], row["server_cpu"], row["reads"], row["writes"],
-                     row["lists"])
-            print("%-22s %9.2f %11.2f %7d %7d %7d" % cells)
+            cells = ("%s %s" % (name, label), row["seconds"], row["server_cpu"], row["client_cpu"], row["reads"],
+                     row["writes"], row["lists"])
+            print("%-22s %9.2f %11.2f %11.2f %7d %7d %7d" % cells)
     print("%-22s %9.2f   (ansible-playbook, same play and variables, a task doing nothing)"
           % ("ansible start-up", floors["ansible"]))
     print("%-22s %9.2f   (the same with mesh_traffic declaring nothing: imports and client, no request)"
