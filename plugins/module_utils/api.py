@@ -29,9 +29,13 @@ try:
 except ImportError:
     TransportError = OSError
 
+from ansible_collections.difymesh.platform.plugins.module_utils import openapi
 from ansible_collections.difymesh.platform.plugins.module_utils.builder import FIELD_MANAGER
 
 RETRY_STATUS = frozenset((409, 429, 500, 502, 503, 504))
+# Server-side apply answers 500 when the applied object does not fit the schema; that answer
+# never changes, so retrying it only delays the error.
+SCHEMA_MISMATCH = "failed to create typed patch object"
 APPLY_CONTENT_TYPE = "application/apply-patch+yaml"
 
 
@@ -50,13 +54,24 @@ def _server_message(error):
         return getattr(error, "body", None) or str(error)
 
 
+def _retryable(error, method):
+    if error.status not in RETRY_STATUS:
+        return False
+    # A 409 on DELETE is a failed uid precondition: retrying cannot help.
+    if error.status == 409 and method == "DELETE":
+        return False
+    return SCHEMA_MISMATCH not in str(getattr(error, "body", None) or "")
+
+
 class IstioApi(object):
     """List, apply and delete Istio objects with retries, counting the requests made."""
 
-    def __init__(self, dynamic_client, retries=5, backoff=0.2, user_agent=None, connections=None):
+    def __init__(self, dynamic_client, retries=5, backoff=0.2, user_agent=None, connections=None, warn=None):
         self.client = dynamic_client
         self.retries = retries
         self.backoff = backoff
+        self.warn = warn or (lambda message: None)
+        self._openapi = {}
         if user_agent:
             dynamic_client.client.user_agent = user_agent
         if connections:
@@ -84,9 +99,7 @@ class IstioApi(object):
             except ApiException as error:
                 if error.status == 404 and method in ("GET", "DELETE"):
                     return None
-                # A 409 on DELETE is a failed uid precondition: retrying cannot help.
-                retryable = error.status in RETRY_STATUS and not (error.status == 409 and method == "DELETE")
-                if not retryable or attempt >= self.retries:
+                if not _retryable(error, method) or attempt >= self.retries:
                     raise IstioApiError(action, target, error.status, _server_message(error))
             except (OSError, ValueError, TransportError) as error:  # connection resets, timeouts
                 if attempt >= self.retries:
@@ -114,6 +127,24 @@ class IstioApi(object):
                           body=json.dumps(obj), content_type=APPLY_CONTENT_TYPE,
                           field_manager=FIELD_MANAGER, force_conflicts=True,
                           query_params=[("fieldValidation", "Strict")])
+
+    def spec_schema(self, kind):
+        """The spec schema the cluster serves for kind, or None when it cannot be read.
+
+        The OpenAPI v3 documents are readable by every authenticated user, unlike the
+        CustomResourceDefinitions; one document serves all the kinds of a group version."""
+        if kind.api_version not in self._openapi:
+            self._openapi[kind.api_version] = self._openapi_document(kind.api_version)
+        return openapi.spec_schema(self._openapi[kind.api_version], kind.api_version, kind.kind)
+
+    def _openapi_document(self, api_version):
+        try:
+            return self._call("read", "the OpenAPI schema of %s" % api_version, "GET",
+                              "/openapi/v3/apis/%s" % api_version)
+        except IstioApiError as error:
+            self.warn("%s; Istio's fields are then checked by the API server alone, as each object is written"
+                      % error)
+            return None
 
     def namespace_exists(self, namespace):
         return self._call("get", "namespace %s" % namespace, "GET",

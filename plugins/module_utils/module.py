@@ -49,7 +49,8 @@ class IstioModule(AnsibleK8SModule):
 
     def istio_api(self):
         client = get_api_client(module=self)
-        return IstioApi(client.client, user_agent=USER_AGENT, connections=self.params.get("concurrency"))
+        return IstioApi(client.client, user_agent=USER_AGENT, connections=self.params.get("concurrency"),
+                        warn=self.warn)
 
     def run(self, work):
         """Call work(api) and exit with its result; every failure ends in one fail_json."""

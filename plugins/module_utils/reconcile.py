@@ -14,7 +14,7 @@ __metaclass__ = type
 
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.difymesh.platform.plugins.module_utils import builder, compare
+from ansible_collections.difymesh.platform.plugins.module_utils import builder, compare, openapi
 from ansible_collections.difymesh.platform.plugins.module_utils.builder import (
     DESTINATION_RULE, FIELD_MANAGER, KINDS, MANAGED_BY, MANAGED_BY_LABEL, OWNER, OWNER_LABEL,
     PEER_AUTHENTICATION, VIRTUAL_SERVICE)
@@ -81,6 +81,19 @@ def check_ownership(steps, take_ownership):
             problems.append("%s %s/%s is managed by %s; set take_ownership: true to take it over" % (
                 step.kind.kind, step.key[1], step.key[2], owner))
     return sorted(set(problems))
+
+
+def spec_errors(api, steps):
+    """Every mismatch with the cluster's schema in the objects this run would write, before any write."""
+    errors = {}
+    for step in steps:
+        if step.desired is None or not compare.needs_apply(step.current, step.desired, FIELD_MANAGER):
+            continue
+        where = "%s %s/%s spec" % (step.kind.kind, step.key[1], step.key[2])
+        for error in openapi.check(step.desired.get("spec"), api.spec_schema(step.kind), where):
+            # A transitional DestinationRule repeats its final form's fields: report them once.
+            errors.setdefault(str(error), error)
+    return list(errors.values())
 
 
 def _is_ours(obj):

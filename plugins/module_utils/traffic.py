@@ -77,7 +77,11 @@ def outcome(results, want_diff):
 
 
 def refuse_unsafe(api, steps, take_ownership, concurrency=1):
-    """Foreign-owned objects and missing namespaces stop the run before any write."""
+    """Fields the cluster's schema rejects, foreign-owned objects and missing namespaces stop the run
+    before any write."""
+    errors = reconcile.spec_errors(api, steps)
+    if errors:
+        raise ReconcileError(schema.describe(errors))
     problems = reconcile.check_ownership(steps, take_ownership) + check_namespaces(api, steps, concurrency)
     if problems:
         raise ReconcileError("nothing was changed: " + "; ".join(problems))

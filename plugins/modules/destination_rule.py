@@ -17,6 +17,9 @@ description:
   - Creates, updates or deletes one C(networking.istio.io/v1) DestinationRule with server-side apply.
   - Subsets are given as subset name to pod labels; traffic policies are written in Istio's own spelling,
     so they can be pasted from Istio's documentation.
+  - Before writing, the object's spec is checked against the schema the cluster serves for its kind;
+    a field Istio does not know or a value of the wrong type fails the task, naming the field, and
+    nothing is written.
 options:
   name:
     description: Name of the DestinationRule.

@@ -22,6 +22,10 @@ description:
     C(<name>-vs) in the service's namespace; the O(mtls) section becomes PeerAuthentications.
   - Validates the whole inventory first and reports every problem at once, naming the service, the
     field and the fix. Nothing is written when anything is wrong.
+  - Fields written in Istio's own spelling (traffic policies, route fields) are then checked against
+    the schema the cluster serves for each kind about to be written, so a misspelt or mistyped field
+    deep inside one of them also stops the run before the first write. The schema is read once per
+    API group (C(/openapi/v3), readable by every authenticated user) and only when a write is due.
   - Reads the cluster with one LIST per kind per namespace, writes only what differs, and runs writes of
     one phase concurrently. Phases keep traffic safe (make-before-break) - DestinationRules that gain
     subsets, then VirtualServices, then DestinationRules that lose subsets, then PeerAuthentications,

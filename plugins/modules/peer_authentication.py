@@ -17,6 +17,9 @@ description:
   - Creates, updates or deletes one C(security.istio.io/v1) PeerAuthentication with server-side apply.
   - Mesh-wide when written to Istio's root namespace without a selector, namespace-wide in any other
     namespace without a selector, workload-scoped with O(selector). Port-level modes need a selector.
+  - Before writing, the object's spec is checked against the schema the cluster serves for its kind;
+    a field Istio does not know or a value of the wrong type fails the task, naming the field, and
+    nothing is written.
 options:
   name:
     description: Name of the PeerAuthentication; Istio's convention for mesh and namespace policies is C(default).

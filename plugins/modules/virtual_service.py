@@ -18,6 +18,9 @@ description:
   - The default route splits traffic over subsets by O(weights); O(routes) are tried in order before it.
     Alternatively O(http) gives Istio's own C(http) list as is.
   - Weights are checked before anything is written - whole numbers from 0 to 100 that add up to 100.
+  - Before writing, the object's spec is checked against the schema the cluster serves for its kind;
+    a field Istio does not know or a value of the wrong type fails the task, naming the field, and
+    nothing is written.
 options:
   name:
     description: Name of the VirtualService.

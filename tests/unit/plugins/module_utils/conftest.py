@@ -49,6 +49,8 @@ class FakeApi(object):
         self.objects = {}
         self.calls = []
         self.failures = {}
+        self.schemas = {}
+        self.schema_reads = []
         self._counter = 0
 
     def seed(self, obj, manager=FIELD_MANAGER):
@@ -84,6 +86,11 @@ class FakeApi(object):
     def namespace_exists(self, namespace):
         self.calls.append(("namespace_exists", namespace))
         return namespace in self.namespaces
+
+    def spec_schema(self, kind):
+        # Kept apart from calls: it is a read of the API's schema, not of the objects.
+        self.schema_reads.append(kind.kind)
+        return self.schemas.get(kind.kind)
 
     def list_namespaces(self):
         self.calls.append(("list_namespaces",))

@@ -254,3 +254,41 @@ def test_istio_api_error_text_and_status():
     error = IstioApiError("delete", "VirtualService dify/x", 409, "uid precondition failed")
     assert str(error) == "delete VirtualService dify/x failed (HTTP 409): uid precondition failed"
     assert error.status == 409
+
+
+def test_a_schema_mismatch_answered_with_500_is_not_retried(vs):
+    body = json.dumps({"kind": "Status", "code": 500, "message": "failed to create typed patch object "
+                       "(dify/dify-api-vs): .spec.htp: field not declared in schema"})
+    api, client = make_api(api_error(500, body), b"{}")
+    with pytest.raises(IstioApiError, match=r"HTTP 500\): failed to create typed patch object"):
+        api.apply(VS, vs)
+    assert len(client.requests) == 1
+
+
+OPENAPI = {"components": {"schemas": {
+    "io.istio.networking.v1.VirtualService": {
+        "properties": {"spec": {"type": "object", "properties": {"hosts": {"type": "array"}}}},
+        "x-kubernetes-group-version-kind": [{"group": "networking.istio.io", "kind": "VirtualService",
+                                             "version": "v1"}]},
+    "io.istio.networking.v1.DestinationRule": {
+        "properties": {"spec": {"type": "object", "properties": {"host": {"type": "string"}}}},
+        "x-kubernetes-group-version-kind": [{"group": "networking.istio.io", "kind": "DestinationRule",
+                                             "version": "v1"}]}}}}
+
+
+def test_spec_schemas_of_one_group_version_take_one_read():
+    api, client = make_api(json.dumps(OPENAPI).encode())
+    assert api.spec_schema(VS) == {"type": "object", "properties": {"hosts": {"type": "array"}}}
+    assert api.spec_schema(builder.DESTINATION_RULE)["properties"] == {"host": {"type": "string"}}
+    assert client.requests == [("GET", "/openapi/v3/apis/networking.istio.io/v1", {})]
+
+
+def test_an_unreadable_schema_warns_and_leaves_the_check_to_the_server():
+    warnings = []
+    api, client = make_api(api_error(403), warn=warnings.append)
+    assert api.spec_schema(VS) is None
+    assert api.spec_schema(builder.DESTINATION_RULE) is None
+    assert len(client.requests) == 1
+    assert len(warnings) == 1
+    assert warnings[0].startswith("read the OpenAPI schema of networking.istio.io/v1 failed (HTTP 403)")
+    assert warnings[0].endswith("; Istio's fields are then checked by the API server alone, as each object is written")

@@ -289,3 +289,33 @@ def test_single_object_absent_deletes_existing(fake_api, gray_release):
     result = traffic.single_object(fake_api, desired, {"state": "absent", "take_ownership": False}, False, True)
     assert result["action"] == "delete" and result["diff"]["after"] == {}
     assert fake_api.writes == [("delete", "VirtualService", "dify", "dify-api-vs", "seed-dify-api-vs")]
+
+
+LOAD_BALANCER_SCHEMA = {"type": "object", "properties": {
+    "host": {"type": "string"}, "subsets": {"type": "array"},
+    "trafficPolicy": {"type": "object", "properties": {
+        "loadBalancer": {"type": "object", "properties": {"simple": {"type": "string"}}}}}}}
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_fields_the_served_schema_rejects_stop_the_run_before_any_write(fake_api, gray_release, plain_service,
+                                                                        check_mode):
+    fake_api.schemas["DestinationRule"] = LOAD_BALANCER_SCHEMA
+    typo = dict(plain_service, traffic_policy={"loadBalancer": {"simpel": "RANDOM"}})
+    with pytest.raises(ReconcileError) as caught:
+        traffic.mesh_traffic(fake_api, make_params([gray_release, typo]), check_mode, False)
+    assert fake_api.writes == []
+    assert str(caught.value) == (
+        "1 problem(s) in the inventory; nothing was changed:\n- DestinationRule dify/dify-web-dr "
+        "spec.trafficPolicy.loadBalancer.simpel: is not a field of Istio's API here. Fix: did you mean "
+        "'simple'? fields here: simple")
+
+
+def test_the_schema_is_read_only_for_kinds_about_to_be_written(fake_api, gray_release):
+    fake_api.schemas["DestinationRule"] = LOAD_BALANCER_SCHEMA
+    params = make_params([gray_release])
+    traffic.mesh_traffic(fake_api, copy.deepcopy(params), False, False)
+    assert sorted(set(fake_api.schema_reads)) == ["DestinationRule", "VirtualService"]
+    fake_api.schema_reads = []
+    traffic.mesh_traffic(fake_api, params, False, False)
+    assert fake_api.schema_reads == []
