@@ -12,7 +12,7 @@ cache=${LAB_CACHE:-$repo/.cache/lab}
 key=$({ grep -v "^#" "$here/pins.env"; go env GOVERSION; } | sha256sum | cut -c1-12)
 bin="$cache/bin/$key"
 src="$cache/src"
-programs=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok helm)
+programs=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok helm crane)
 
 export CGO_ENABLED=0 GOFLAGS=-mod=mod GOTOOLCHAIN=${GOTOOLCHAIN:-auto}
 
@@ -81,7 +81,8 @@ k8s_aligned_replaces() {  # module@version
     local gomod
     gomod=$(go mod download -json "$1" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')
     # Staging modules carry real releases (v0.36.x); pseudo-versions (v0.0.0-...) are left alone.
-    grep -oE '^[[:space:]]*k8s\.io/[a-z0-9-]+ v0\.[1-9][0-9]*\.[0-9]+' "$gomod" | awk '{print $1}' | sort -u |
+    # A module without k8s.io dependencies (crane) has none to align: grep's no-match is not an error.
+    { grep -oE '^[[:space:]]*k8s\.io/[a-z0-9-]+ v0\.[1-9][0-9]*\.[0-9]+' "$gomod" || true; } | awk '{print $1}' | sort -u |
         while read -r m; do echo "replace $m => $m $KUBERNETES_STAGING_VERSION"; done
 }
 
@@ -123,6 +124,8 @@ main() {
             ""
         build_go_program helm helm.sh/helm/v3 "$HELM_VERSION" helm.sh/helm/v3/cmd/helm \
             "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
+        build_go_program crane github.com/google/go-containerregistry "$CRANE_VERSION" \
+            github.com/google/go-containerregistry/cmd/crane ""
         kwok_stages
         echo "lab build: done in $((SECONDS - start))s"
     fi
