@@ -40,6 +40,8 @@ class Step(object):
         self.key = key
         self.desired = desired
         self.current = current
+        # Decided once: both the schema check and the write ask whether this step writes.
+        self.due = desired is not None and compare.needs_apply(current, desired, FIELD_MANAGER)
 
 
 def in_pool(function, items, concurrency):
@@ -87,7 +89,7 @@ def spec_errors(api, steps):
     """Every mismatch with the cluster's schema in the objects this run would write, before any write."""
     errors = {}
     for step in steps:
-        if step.desired is None or not compare.needs_apply(step.current, step.desired, FIELD_MANAGER):
+        if not step.due:
             continue
         where = "%s %s/%s spec" % (step.kind.kind, step.key[1], step.key[2])
         for error in openapi.check(step.desired.get("spec"), api.spec_schema(step.kind), where):
@@ -165,7 +167,7 @@ def execute(api, step, check_mode, want_diff):
         if not check_mode:
             api.delete(step.kind, step.key[1], step.key[2], step.current["metadata"].get("uid"))
         return result_of(step, "delete", True, None, want_diff)
-    if not compare.needs_apply(step.current, step.desired, FIELD_MANAGER):
+    if not step.due:
         return result_of(step, "unchanged", False, step.current)
     action = "create" if step.current is None else "update"
     if check_mode:
