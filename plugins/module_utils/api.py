@@ -71,7 +71,7 @@ class IstioApi(object):
         self.retries = retries
         self.backoff = backoff
         self.warn = warn or (lambda message: None)
-        self._openapi = {}
+        self._spec_schemas = {}  # api_version -> kind -> spec schema, read once
         if user_agent:
             dynamic_client.client.user_agent = user_agent
         if connections:
@@ -133,9 +133,10 @@ class IstioApi(object):
 
         The OpenAPI v3 documents are readable by every authenticated user, unlike the
         CustomResourceDefinitions; one document serves all the kinds of a group version."""
-        if kind.api_version not in self._openapi:
-            self._openapi[kind.api_version] = self._openapi_document(kind.api_version)
-        return openapi.spec_schema(self._openapi[kind.api_version], kind.api_version, kind.kind)
+        if kind.api_version not in self._spec_schemas:
+            document = self._openapi_document(kind.api_version)
+            self._spec_schemas[kind.api_version] = openapi.spec_schemas(document, kind.api_version)
+        return self._spec_schemas[kind.api_version].get(kind.kind)
 
     def _openapi_document(self, api_version):
         try:

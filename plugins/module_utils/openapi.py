@@ -18,24 +18,28 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import difflib
-
-from ansible_collections.difymesh.platform.plugins.module_utils.schema import ValidationError
+from ansible_collections.difymesh.platform.plugins.module_utils.schema import ValidationError, did_you_mean
 
 PRESERVE_UNKNOWN = "x-kubernetes-preserve-unknown-fields"
 INT_OR_STRING = "x-kubernetes-int-or-string"
+# Schema types checked directly: the Python type a value must have, and how to ask for it.
+SCHEMA_TYPES = {"object": (dict, "an object"), "array": (list, "a list"), "string": (str, "a string"),
+                "boolean": (bool, "a boolean (true/false)")}
+# What a value is, in JSON's words; bool before int, as a bool is an int in Python.
 JSON_TYPE_NAMES = {dict: "an object", list: "a list", bool: "a boolean", str: "a string",
                    int: "an integer", float: "a number"}
 
 
-def spec_schema(document, api_version, kind):
-    """The `spec` schema of kind in an OpenAPI v3 group-version document, or None."""
+def spec_schemas(document, api_version):
+    """kind -> `spec` schema for every kind of api_version in an OpenAPI v3 group-version document."""
     group, _sep, version = api_version.rpartition("/")
-    wanted = {"group": group, "version": version, "kind": kind}
+    schemas = {}
     for component in (document or {}).get("components", {}).get("schemas", {}).values():
-        if wanted in (component.get("x-kubernetes-group-version-kind") or []):
-            return component.get("properties", {}).get("spec")
-    return None
+        spec = component.get("properties", {}).get("spec")
+        for gvk in component.get("x-kubernetes-group-version-kind") or []:
+            if spec is not None and (gvk.get("group"), gvk.get("version")) == (group, version):
+                schemas[gvk.get("kind")] = spec
+    return schemas
 
 
 def check(value, schema, where):
@@ -64,8 +68,8 @@ def _type_problem(value, schema):
             isinstance(value, float) and value.is_integer())
     elif wanted == "number":
         matches = isinstance(value, (int, float)) and not isinstance(value, bool)
-    elif wanted in ("object", "array", "string", "boolean"):
-        matches = isinstance(value, {"object": dict, "array": list, "string": str, "boolean": bool}[wanted])
+    elif wanted in SCHEMA_TYPES:
+        matches = isinstance(value, SCHEMA_TYPES[wanted][0])
     else:
         matches = True
     if matches:
@@ -83,16 +87,16 @@ def _type_name(value):
 def _wanted(schema):
     if schema.get(INT_OR_STRING):
         return "an integer or a string"
-    return {"object": "an object", "array": "a list", "string": "a string", "boolean": "a boolean (true/false)",
-            "integer": "an integer", "number": "a number"}.get(schema.get("type"), "a value")
+    wanted = schema.get("type")
+    if wanted in SCHEMA_TYPES:
+        return SCHEMA_TYPES[wanted][1]
+    return {"integer": "an integer", "number": "a number"}.get(wanted, "a value")
 
 
 def _enum_error(where, value, allowed):
     choices = [str(choice) for choice in allowed]
-    close = difflib.get_close_matches(str(value), choices, n=1)
-    hint = "did you mean '%s'? " % close[0] if close else ""
     return ValidationError(where, "'%s' is not one of the values Istio accepts" % value,
-                           "%suse one of: %s" % (hint, ", ".join(choices)))
+                           "%suse one of: %s" % (did_you_mean(str(value), choices), ", ".join(choices)))
 
 
 def _check_object(value, schema, where):
@@ -112,6 +116,5 @@ def _check_object(value, schema, where):
 
 
 def _unknown_field(path, key, declared):
-    close = difflib.get_close_matches(key, declared, n=1)
-    hint = "did you mean '%s'? " % close[0] if close else ""
-    return ValidationError(path, "is not a field of Istio's API here", "%sfields here: %s" % (hint, ", ".join(declared)))
+    return ValidationError(path, "is not a field of Istio's API here",
+                           "%sfields here: %s" % (did_you_mean(key, declared), ", ".join(declared)))

@@ -59,11 +59,15 @@ def describe(errors):
     return "\n".join(lines)
 
 
+def did_you_mean(value, choices):
+    """"did you mean 'x'? " for the closest choice, or "" when none is close."""
+    close = difflib.get_close_matches(value, choices, n=1)
+    return "did you mean '%s'? " % close[0] if close else ""
+
+
 def _suggest(key, allowed):
-    close = difflib.get_close_matches(key, allowed, n=1)
-    if close:
-        return "did you mean '%s'? Allowed keys: %s" % (close[0], ", ".join(allowed))
-    return "allowed keys: %s" % ", ".join(allowed)
+    hint = did_you_mean(key, allowed)
+    return hint + ("Allowed keys: %s" if hint else "allowed keys: %s") % ", ".join(allowed)
 
 
 def unknown_keys(where, value, allowed):

@@ -129,7 +129,7 @@ def test_spec_schema_is_found_by_group_version_and_kind():
     served = document({"type": "object", "description": "a kind of the core group, without the mark"},
                       component("networking.istio.io", "v1", "VirtualService", {"type": "object"}),
                       component("networking.istio.io", "v1", "DestinationRule", SPEC))
-    assert openapi.spec_schema(served, "networking.istio.io/v1", "DestinationRule") is SPEC
-    assert openapi.spec_schema(served, "networking.istio.io/v1", "Gateway") is None
-    assert openapi.spec_schema(served, "networking.istio.io/v1beta1", "DestinationRule") is None
-    assert openapi.spec_schema(None, "networking.istio.io/v1", "DestinationRule") is None
+    assert openapi.spec_schemas(served, "networking.istio.io/v1")["DestinationRule"] is SPEC
+    assert openapi.spec_schemas(served, "networking.istio.io/v1").get("Gateway") is None
+    assert openapi.spec_schemas(served, "networking.istio.io/v1beta1").get("DestinationRule") is None
+    assert openapi.spec_schemas(None, "networking.istio.io/v1").get("DestinationRule") is None
