@@ -133,6 +133,7 @@ def test_server_side_dry_run_leaves_no_object(namespace, audit):
     kubectl("create", "configmap", "ghost", "-n", namespace, "--from-literal=a=b", "--dry-run=server")
     summary = audit.summary(start, audit.mark(), user=ADMIN, namespace=namespace)
     assert summary["by_verb"] == {"create": 1}
+    assert summary["writes"] == 0 and summary["dry_run_writes"] == 1
     assert kubectl("get", "configmap", "ghost", "-n", namespace, check=False).returncode != 0
 
 
@@ -143,7 +144,7 @@ def test_audit_log_counts_exactly_the_writes_made(namespace, audit):
     kubectl("label", "configmap", "c0", "-n", namespace, "tier=test")
     kubectl("delete", "configmap", "c1", "-n", namespace)
     summary = audit.summary(start, audit.mark(), user=ADMIN, namespace=namespace, resource="configmaps")
-    assert summary["writes"] == 5
+    assert summary["writes"] == 5 and summary["dry_run_writes"] == 0
     assert summary["by_verb"]["create"] == 3
     assert summary["by_verb"]["patch"] == 1
     assert summary["by_verb"]["delete"] == 1

@@ -26,6 +26,7 @@ import ssl
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 
@@ -96,9 +97,13 @@ class AuditLog:
         """Counts of matching requests by verb, resource, namespace and user agent."""
         chosen = [e for e in self.events(start, end) if matches(e, **filters)]
         verbs = collections.Counter(e["verb"] for e in chosen)
+        simulated = [e for e in chosen if e["verb"] in WRITE_VERBS and is_dry_run(e)]
         return {
             "total": len(chosen),
-            "writes": sum(n for v, n in verbs.items() if v in WRITE_VERBS),
+            # A server-side dry run (kubernetes.core's check mode) uses a write verb but persists
+            # nothing, so it is counted apart: "writes" are the requests that changed the cluster.
+            "writes": sum(n for v, n in verbs.items() if v in WRITE_VERBS) - len(simulated),
+            "dry_run_writes": len(simulated),
             "reads": sum(n for v, n in verbs.items() if v in READ_VERBS),
             "by_verb": dict(verbs),
             "by_resource": dict(collections.Counter(
@@ -107,8 +112,14 @@ class AuditLog:
                 e.get("objectRef", {}).get("namespace", "") for e in chosen)),
             "by_user_agent": dict(collections.Counter(e.get("userAgent", "") for e in chosen)),
             "write_requests": ["%s %s" % (e["verb"], e["requestURI"]) for e in chosen
-                               if e["verb"] in WRITE_VERBS],
+                               if e["verb"] in WRITE_VERBS and not is_dry_run(e)],
         }
+
+
+def is_dry_run(event):
+    """True for a request the server only simulated (?dryRun=All): nothing was stored."""
+    query = urllib.parse.urlsplit(event.get("requestURI", "")).query
+    return "All" in urllib.parse.parse_qs(query).get("dryRun", [])
 
 
 def _resource(event):
