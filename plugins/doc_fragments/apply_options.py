@@ -15,7 +15,8 @@ options:
     description:
       - C(present) creates or updates the objects so that the fields this collection owns match the
         task; fields owned by other field managers are left alone.
-      - C(absent) deletes the objects.
+      - C(absent) deletes the objects. Objects already gone, or a cluster without the Istio CRDs,
+        change nothing.
     type: str
     choices: [present, absent]
     default: present

@@ -13,7 +13,10 @@ class ModuleDocFragment(object):
 attributes:
   check_mode:
     support: full
-    description: Predicts the change locally; makes no write request.
+    description:
+      - Predicts the change locally; makes no write request.
+      - A namespace that does not exist yet, or an Istio API the cluster does not serve yet, is a
+        warning in check mode and the object is previewed as created; a real run refuses both.
   diff_mode:
     support: full
     description: Returns the object before and after.

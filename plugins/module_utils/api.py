@@ -47,6 +47,15 @@ class IstioApiError(Exception):
         super(IstioApiError, self).__init__("%s %s failed (HTTP %s): %s" % (action, target, status, message))
 
 
+class ApiNotServed(IstioApiError):
+    """The cluster does not serve a kind's API group version: its CRD is not installed."""
+
+    def __init__(self, action, target, api_version):
+        self.api_version = api_version
+        super(ApiNotServed, self).__init__(action, target, 404, "the %s API is not served; are the Istio "
+                                           "CRDs installed?" % api_version)
+
+
 def _server_message(error):
     try:
         return json.loads(error.body).get("message", error.body)
@@ -112,8 +121,7 @@ class IstioApi(object):
         body = self._call("list", target, "GET", kind.collection_path(namespace),
                           label_selector=label_selector)
         if body is None:
-            raise IstioApiError("list", target, 404, "the %s API is not served; are the Istio CRDs "
-                                "installed?" % kind.api_version)
+            raise ApiNotServed("list", target, kind.api_version)
         return [dict(item, apiVersion=kind.api_version, kind=kind.kind) for item in body["items"]]
 
     def get(self, kind, namespace, name):

@@ -11,6 +11,8 @@ server bookkeeping (managedFields, resourceVersion). These functions turn them i
 kubernetes.core.helm prints a release's diff only with the helm-diff plugin. In check mode it
 registers the release's current values and the task its declared ones, which give the same lines
 for a Helm release: "update HelmRelease istio-system/istiod: values.meshConfig.accessLogEncoding ...".
+The task's arguments survive registration only in a loop's items; outside a loop a role adds them
+back as invocation.module_args (release_name, release_namespace, release_values).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -60,11 +62,14 @@ def _object_results(registered):
 
 
 def _object_diff(item):
-    """(before, after) of one object from kubernetes.core.k8s in diff mode, else None."""
+    """(before, after) of one object from kubernetes.core.k8s, else None."""
     diff = item.get("diff")
-    if not isinstance(diff, dict) or not ("before" in diff or "after" in diff):
-        return None  # not diff mode, or helm-diff's text ({"prepared": ...})
-    return diff.get("before") or {}, diff.get("after") or {}
+    if isinstance(diff, dict) and ("before" in diff or "after" in diff):
+        return diff.get("before") or {}, diff.get("after") or {}
+    if item.get("method") == "create" and isinstance(item.get("result"), dict):
+        # Without apply, a new object of a multi-object task comes with no diff, only the object.
+        return {}, item["result"]
+    return None  # not diff mode, or helm-diff's text ({"prepared": ...})
 
 
 def _helm_values(item):

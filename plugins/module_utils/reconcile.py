@@ -15,6 +15,7 @@ __metaclass__ = type
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.difymesh.platform.plugins.module_utils import builder, compare, openapi
+from ansible_collections.difymesh.platform.plugins.module_utils.api import ApiNotServed
 from ansible_collections.difymesh.platform.plugins.module_utils.builder import (
     DESTINATION_RULE, FIELD_MANAGER, KINDS, MANAGED_BY, MANAGED_BY_LABEL, OWNER, OWNER_LABEL,
     PEER_AUTHENTICATION, VIRTUAL_SERVICE)
@@ -53,11 +54,24 @@ def in_pool(function, items, concurrency):
         return list(pool.map(function, items))
 
 
-def read_current(api, kinds, namespaces, concurrency):
-    """key -> object for every object of `kinds` in `namespaces`: one LIST per kind and namespace."""
+def read_current(api, kinds, namespaces, concurrency, unserved=None):
+    """key -> object for every object of `kinds` in `namespaces`: one LIST per kind and namespace.
+
+    With a set as `unserved`, a kind whose API the cluster does not serve reads as empty and its
+    API version is added to the set, instead of failing the run."""
     pairs = [(kind, namespace) for kind in kinds for namespace in sorted(namespaces)]
-    listed = in_pool(lambda pair: api.list(pair[0], pair[1]), pairs, concurrency)
+    listed = in_pool(lambda pair: _list_kind(api, pair[0], pair[1], unserved), pairs, concurrency)
     return {builder.object_key(obj): obj for items in listed for obj in items}
+
+
+def _list_kind(api, kind, namespace, unserved):
+    try:
+        return api.list(kind, namespace)
+    except ApiNotServed as error:
+        if unserved is None:
+            raise
+        unserved.add(error.api_version)
+        return []
 
 
 def foreign_owner(obj):

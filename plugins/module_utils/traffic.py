@@ -76,15 +76,34 @@ def outcome(results, want_diff):
     return result
 
 
-def refuse_unsafe(api, steps, take_ownership, concurrency=1):
+def refuse_unsafe(api, steps, take_ownership, concurrency=1, check_mode=False):
     """Fields the cluster's schema rejects, foreign-owned objects and missing namespaces stop the run
-    before any write."""
+    before any write.
+
+    In check mode a missing namespace is a warning: the preview of a first install runs before
+    the tasks that create the namespaces, and the real run still refuses."""
     errors = reconcile.spec_errors(api, steps)
     if errors:
         raise ReconcileError(schema.describe(errors))
-    problems = reconcile.check_ownership(steps, take_ownership) + check_namespaces(api, steps, concurrency)
+    missing = check_namespaces(api, steps, concurrency)
+    for problem in missing if check_mode else []:
+        api.warn("check mode: %s; the objects are previewed as created, and the real run refuses "
+                 "until the namespace exists" % problem)
+    problems = reconcile.check_ownership(steps, take_ownership) + ([] if check_mode else missing)
     if problems:
         raise ReconcileError("nothing was changed: " + "; ".join(problems))
+
+
+def read_declared(api, kinds, namespaces, concurrency, check_mode, removing):
+    """The current objects. A kind the cluster does not serve reads as empty where that is safe:
+    when removing (no object of it can exist) and in check mode (a warning: the preview of a first
+    install runs before the CRDs are installed)."""
+    unserved = set() if check_mode or removing else None
+    current = reconcile.read_current(api, kinds, namespaces, concurrency, unserved)
+    for api_version in sorted(unserved or ()) if not removing else ():
+        api.warn("check mode: the cluster does not serve %s yet (the Istio CRDs are not installed), so its "
+                 "objects are previewed as created; the real run needs the CRDs first" % api_version)
+    return current
 
 
 def mesh_traffic(api, params, check_mode, want_diff):
@@ -95,9 +114,10 @@ def mesh_traffic(api, params, check_mode, want_diff):
         raise ReconcileError(schema.describe(errors))
     mtls_objects = builder.mtls_objects(params["mtls"], params["istio_namespace"])
     namespaces = declared_namespaces(services, mtls_objects, params.get("namespaces"))
-    current = reconcile.read_current(api, reconcile.DELETE_ORDER, namespaces, params["concurrency"])
+    current = read_declared(api, reconcile.DELETE_ORDER, namespaces, params["concurrency"], check_mode,
+                            params["state"] == "absent")
     steps = bulk_steps(params, services, mtls_objects, current, namespaces)
-    refuse_unsafe(api, steps, params["take_ownership"], params["concurrency"])
+    refuse_unsafe(api, steps, params["take_ownership"], params["concurrency"], check_mode)
     results = reconcile.run_phases(api, steps, check_mode, want_diff, params["concurrency"])
     return outcome(results, want_diff)
 
@@ -113,7 +133,7 @@ def single_object(api, desired, params, check_mode, want_diff):
         steps = reconcile.delete_steps([key], {key: current} if current else {}, 1)
     else:
         steps = [reconcile.Step(1, kind, key, desired, current)]
-    refuse_unsafe(api, steps, params["take_ownership"])
+    refuse_unsafe(api, steps, params["take_ownership"], check_mode=check_mode)
     results = reconcile.run_phases(api, steps, check_mode, want_diff, 1)
     only = results[0] if results else {"action": "absent", "changed": False}
     single = {"changed": only["changed"], "action": only["action"], "result": only.get("object", {})}

@@ -82,7 +82,11 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    description: Predicts every change locally; makes no write request.
+    description:
+      - Predicts every change locally; makes no write request.
+      - A namespace that does not exist yet, or an Istio API the cluster does not serve yet (the CRDs
+        are not installed), is a warning in check mode and the objects are previewed as created,
+        so a first install can be previewed; a real run refuses both before any write.
   diff_mode:
     support: full
     description: Returns one before/after pair per changed object.

@@ -4,6 +4,7 @@ import copy
 
 import pytest
 
+from ansible_collections.difymesh.platform.plugins.module_utils.api import ApiNotServed
 from ansible_collections.difymesh.platform.plugins.module_utils.builder import FIELD_MANAGER
 
 
@@ -51,6 +52,8 @@ class FakeApi(object):
         self.failures = {}
         self.schemas = {}
         self.schema_reads = []
+        self.unserved = set()  # API versions the cluster does not serve (their CRDs are missing)
+        self.warnings = []
         self._counter = 0
 
     def seed(self, obj, manager=FIELD_MANAGER):
@@ -74,8 +77,13 @@ class FakeApi(object):
     def writes(self):
         return [call for call in self.calls if call[0] in ("apply", "delete")]
 
+    def warn(self, message):
+        self.warnings.append(message)
+
     def list(self, kind, namespace=None):
         self.calls.append(("list", kind.kind, namespace))
+        if kind.api_version in self.unserved:
+            raise ApiNotServed("list", kind.plural, kind.api_version)
         return [copy.deepcopy(obj) for key, obj in sorted(self.objects.items())
                 if key[0] == kind.kind and namespace in (None, key[1])]
 

@@ -9,7 +9,7 @@ from urllib3.exceptions import ProtocolError
 
 from ansible_collections.difymesh.platform.plugins.module_utils import api as api_module
 from ansible_collections.difymesh.platform.plugins.module_utils import builder
-from ansible_collections.difymesh.platform.plugins.module_utils.api import IstioApi, IstioApiError
+from ansible_collections.difymesh.platform.plugins.module_utils.api import ApiNotServed, IstioApi, IstioApiError
 
 VS = builder.VIRTUAL_SERVICE
 
@@ -222,9 +222,11 @@ def test_list_without_namespace_is_cluster_wide():
 
 def test_list_of_an_unserved_kind_says_the_crds_are_missing():
     api, _client = make_api(api_error(404))
-    with pytest.raises(IstioApiError, match="are the Istio CRDs installed") as caught:
+    with pytest.raises(ApiNotServed, match="are the Istio CRDs installed") as caught:
         api.list(VS, "dify")
     assert caught.value.status == 404
+    assert caught.value.api_version == "networking.istio.io/v1"
+    assert isinstance(caught.value, IstioApiError)
 
 
 @pytest.mark.parametrize("outcome, exists", [(b'{"metadata": {"name": "dify"}}', True), (api_error(404), False)])

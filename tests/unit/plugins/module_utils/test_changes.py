@@ -51,6 +51,13 @@ def test_unchanged_skipped_and_diffless_results_give_nothing():
     assert object_changes([unchanged, {"skipped": True}, no_diff_mode, None, "text"]) == []
 
 
+def test_an_object_created_without_apply_is_listed_from_the_object_alone():
+    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "istio-system"}}
+    task = many({"changed": True, "method": "create", "result": namespace},
+                {"changed": False, "method": "update", "result": dict(namespace, metadata={"name": "default"})})
+    assert object_changes(task) == ["create Namespace istio-system"]
+
+
 def test_many_objects_in_one_task_and_loops_are_all_read():
     task = many(applied(deployment(1), deployment(2)), applied({}, {}, changed=False))
     loop = {"changed": True, "results": [applied({}, deployment(1)), {"skipped": True}]}

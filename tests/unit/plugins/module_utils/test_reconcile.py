@@ -3,6 +3,7 @@
 import pytest
 
 from ansible_collections.difymesh.platform.plugins.module_utils import builder, reconcile
+from ansible_collections.difymesh.platform.plugins.module_utils.api import ApiNotServed
 from ansible_collections.difymesh.platform.plugins.module_utils.builder import (
     DESTINATION_RULE, PEER_AUTHENTICATION, VIRTUAL_SERVICE)
 from ansible_collections.difymesh.platform.plugins.module_utils.reconcile import ReconcileError, Step
@@ -281,6 +282,16 @@ def test_read_current_lists_each_kind_in_each_namespace_once(fake_api, gray_rele
     assert sorted(fake_api.calls) == sorted(
         ("list", kind.kind, ns) for kind in reconcile.DELETE_ORDER for ns in ("dify", "istio-system"))
     assert list(current) == [VS_KEY]
+
+
+def test_read_current_collects_unserved_api_versions_when_asked(fake_api, gray_release):
+    fake_api.seed(builder.virtual_service(gray_release))
+    fake_api.unserved.add("security.istio.io/v1")
+    unserved = set()
+    current = reconcile.read_current(fake_api, reconcile.DELETE_ORDER, {"dify"}, 2, unserved)
+    assert unserved == {"security.istio.io/v1"} and list(current) == [VS_KEY]
+    with pytest.raises(ApiNotServed):
+        reconcile.read_current(fake_api, reconcile.DELETE_ORDER, {"dify"}, 2)
 
 
 def test_in_pool_keeps_order():

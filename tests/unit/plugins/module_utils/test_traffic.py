@@ -5,6 +5,7 @@ import copy
 import pytest
 
 from ansible_collections.difymesh.platform.plugins.module_utils import builder, traffic
+from ansible_collections.difymesh.platform.plugins.module_utils.api import ApiNotServed
 from ansible_collections.difymesh.platform.plugins.module_utils.reconcile import ReconcileError
 
 VS_KEY = ("VirtualService", "dify", "dify-api-vs")
@@ -148,6 +149,42 @@ def test_missing_namespace_is_refused_before_any_write(fake_api, gray_release, p
     assert fake_api.writes == []
 
 
+def test_check_mode_previews_into_a_missing_namespace_with_a_warning(fake_api, gray_release, plain_service):
+    services = [gray_release, dict(plain_service, namespace="dify-staging")]
+    result = traffic.mesh_traffic(fake_api, make_params(services), True, False)
+    assert fake_api.writes == []
+    assert result["summary"]["created"] == 4
+    assert len(fake_api.warnings) == 1
+    assert "check mode: namespace 'dify-staging' does not exist" in fake_api.warnings[0]
+    assert "the real run refuses" in fake_api.warnings[0]
+
+
+def test_check_mode_previews_kinds_the_cluster_does_not_serve_yet(fake_api, gray_release, strict_mtls):
+    fake_api.namespaces.add("legacy")
+    fake_api.unserved.update(["networking.istio.io/v1", "security.istio.io/v1"])
+    result = traffic.mesh_traffic(fake_api, make_params([gray_release], strict_mtls), True, True)
+    assert fake_api.writes == []
+    assert result["summary"] == {"created": 5, "updated": 0, "deleted": 0, "unchanged": 0}
+    assert [w.split(" yet")[0] for w in fake_api.warnings] == [
+        "check mode: the cluster does not serve networking.istio.io/v1",
+        "check mode: the cluster does not serve security.istio.io/v1"]
+
+
+def test_a_kind_the_cluster_does_not_serve_fails_a_real_run(fake_api, gray_release):
+    fake_api.unserved.add("networking.istio.io/v1")
+    with pytest.raises(ApiNotServed, match="are the Istio CRDs installed"):
+        traffic.mesh_traffic(fake_api, make_params([gray_release]), False, False)
+    assert fake_api.writes == [] and fake_api.warnings == []
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_removal_from_a_cluster_without_the_crds_changes_nothing(fake_api, gray_release, check_mode):
+    fake_api.unserved.update(["networking.istio.io/v1", "security.istio.io/v1"])
+    result = traffic.mesh_traffic(fake_api, make_params([gray_release], {"mesh": "STRICT"}, state="absent"),
+                                  check_mode, False)
+    assert result["changed"] is False and fake_api.writes == [] and fake_api.warnings == []
+
+
 def test_first_run_creates_everything(fake_api, gray_release, strict_mtls):
     fake_api.namespaces.add("legacy")
     result = traffic.mesh_traffic(fake_api, make_params([gray_release], strict_mtls), False, False)
@@ -274,6 +311,20 @@ def test_single_object_create_then_unchanged(fake_api, gray_release):
     assert (created["action"], created["changed"]) == ("create", True)
     assert (again["action"], again["changed"]) == ("unchanged", False)
     assert again["result"]["spec"] == desired["spec"]
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_single_object_into_a_missing_namespace(fake_api, gray_release, check_mode):
+    desired = builder.virtual_service(dict(gray_release, namespace="dify-staging"))
+    params = {"state": "present", "take_ownership": False}
+    if not check_mode:
+        with pytest.raises(ReconcileError, match="namespace 'dify-staging' does not exist"):
+            traffic.single_object(fake_api, desired, params, False, False)
+    else:
+        result = traffic.single_object(fake_api, desired, params, True, False)
+        assert (result["action"], result["changed"]) == ("create", True)
+        assert fake_api.warnings and fake_api.warnings[0].startswith("check mode: namespace 'dify-staging'")
+    assert fake_api.writes == []
 
 
 def test_single_object_absent_when_already_gone(fake_api, gray_release):
