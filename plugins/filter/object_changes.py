@@ -19,7 +19,8 @@ description:
   - C(kubernetes.core.k8s) prints its before/after diff only for a task that applies one object.
     The collection's roles apply many objects per task and print these lines instead when they run
     in diff mode (C(--diff)), check mode included.
-  - Only results that changed and carry a diff count, so the task must run in diff mode.
+  - Only results that changed and carry a diff count, so the task must run in diff mode; an object
+    a task created without C(apply) carries no diff and is listed as created from the object itself.
     Fields the API server keeps for itself (C(metadata.managedFields), C(metadata.resourceVersion),
     C(metadata.generation), C(metadata.uid), C(metadata.creationTimestamp), C(status)) are left out.
   - The values of a Secret's C(data) and C(stringData) are never shown, only that they change.
@@ -27,6 +28,9 @@ description:
     It also reads what C(kubernetes.core.helm) registers in check mode, and lists the chart values a
     release would change (C(update HelmRelease istio-system/istiod: values.pilot.replicaCount 2 -> 3)),
     or that it would be installed or removed. That module prints no diff without the helm-diff plugin.
+    The declared values come from the task's arguments, which Ansible keeps in a registered result only
+    for the items of a loop; outside a loop, add them back as C(invocation.module_args) with
+    C(release_name), C(release_namespace) and C(release_values), as the istio role does.
   - Values longer than 80 characters are shortened.
 options:
   _input:
