@@ -86,10 +86,12 @@ def refuse_unsafe(api, steps, take_ownership, concurrency=1, check_mode=False):
     if errors:
         raise ReconcileError(schema.describe(errors))
     missing = check_namespaces(api, steps, concurrency)
-    for problem in missing if check_mode else []:
-        api.warn("check mode: %s; the objects are previewed as created, and the real run refuses "
-                 "until the namespace exists" % problem)
-    problems = reconcile.check_ownership(steps, take_ownership) + ([] if check_mode else missing)
+    if check_mode:
+        for problem in missing:
+            api.warn("check mode: %s; the objects are previewed as created, and the real run refuses "
+                     "until the namespace exists" % problem)
+        missing = []
+    problems = reconcile.check_ownership(steps, take_ownership) + missing
     if problems:
         raise ReconcileError("nothing was changed: " + "; ".join(problems))
 
@@ -100,9 +102,10 @@ def read_declared(api, kinds, namespaces, concurrency, check_mode, removing):
     install runs before the CRDs are installed)."""
     unserved = set() if check_mode or removing else None
     current = reconcile.read_current(api, kinds, namespaces, concurrency, unserved)
-    for api_version in sorted(unserved or ()) if not removing else ():
-        api.warn("check mode: the cluster does not serve %s yet (the Istio CRDs are not installed), so its "
-                 "objects are previewed as created; the real run needs the CRDs first" % api_version)
+    if check_mode and not removing:
+        for api_version in sorted(unserved):
+            api.warn("check mode: the cluster does not serve %s yet (the Istio CRDs are not installed), so "
+                     "its objects are previewed as created; the real run needs the CRDs first" % api_version)
     return current
 
 
